@@ -1,0 +1,123 @@
+/*
+ * bench/bench_metros.h: the 100 most populous US metropolitan statistical
+ * areas, for placing a synthetic fleet where people live. Centre = the
+ * principal city's approximate coordinates; population = approximate 2020
+ * Census CBSA figures, in thousands, rounded (public data, approximate on
+ * purpose: only the relative weights matter). Header-only table, used by
+ * bench_knn.c only.
+ */
+#ifndef TR_BENCH_METROS_H
+#define TR_BENCH_METROS_H
+
+struct bench_metro {
+    const char *name;
+    double lat, lon;
+    double pop_k;
+};
+
+static const struct bench_metro bench_metros[] = {
+    { "New York", 40.713, -74.006, 20140 },
+    { "Los Angeles", 34.052, -118.244, 13200 },
+    { "Chicago", 41.878, -87.630, 9618 },
+    { "Dallas-Fort Worth", 32.777, -96.797, 7637 },
+    { "Houston", 29.760, -95.370, 7122 },
+    { "Washington", 38.907, -77.037, 6385 },
+    { "Philadelphia", 39.953, -75.165, 6246 },
+    { "Miami", 25.762, -80.192, 6139 },
+    { "Atlanta", 33.749, -84.388, 6089 },
+    { "Boston", 42.360, -71.059, 4941 },
+    { "Phoenix", 33.448, -112.074, 4846 },
+    { "San Francisco", 37.775, -122.419, 4750 },
+    { "Riverside", 33.953, -117.396, 4600 },
+    { "Detroit", 42.331, -83.046, 4392 },
+    { "Seattle", 47.606, -122.332, 4018 },
+    { "Minneapolis", 44.978, -93.265, 3690 },
+    { "San Diego", 32.716, -117.161, 3298 },
+    { "Tampa", 27.951, -82.457, 3175 },
+    { "Denver", 39.739, -104.990, 2963 },
+    { "Baltimore", 39.290, -76.612, 2844 },
+    { "St. Louis", 38.627, -90.199, 2820 },
+    { "Orlando", 28.538, -81.379, 2673 },
+    { "Charlotte", 35.227, -80.843, 2660 },
+    { "San Antonio", 29.424, -98.494, 2558 },
+    { "Portland", 45.515, -122.679, 2512 },
+    { "Sacramento", 38.582, -121.494, 2397 },
+    { "Pittsburgh", 40.441, -79.996, 2370 },
+    { "Austin", 30.267, -97.743, 2283 },
+    { "Las Vegas", 36.170, -115.140, 2266 },
+    { "Cincinnati", 39.103, -84.512, 2256 },
+    { "Kansas City", 39.100, -94.579, 2193 },
+    { "Columbus", 39.961, -82.999, 2139 },
+    { "Indianapolis", 39.768, -86.158, 2111 },
+    { "Cleveland", 41.499, -81.694, 2088 },
+    { "San Jose", 37.339, -121.895, 2000 },
+    { "Nashville", 36.163, -86.781, 1989 },
+    { "Virginia Beach", 36.853, -75.978, 1800 },
+    { "Providence", 41.824, -71.413, 1676 },
+    { "Jacksonville", 30.332, -81.656, 1605 },
+    { "Milwaukee", 43.039, -87.907, 1574 },
+    { "Oklahoma City", 35.468, -97.516, 1425 },
+    { "Raleigh", 35.780, -78.639, 1413 },
+    { "Memphis", 35.150, -90.049, 1337 },
+    { "Richmond", 37.541, -77.436, 1314 },
+    { "Louisville", 38.253, -85.759, 1285 },
+    { "New Orleans", 29.951, -90.072, 1272 },
+    { "Salt Lake City", 40.761, -111.891, 1257 },
+    { "Hartford", 41.764, -72.685, 1213 },
+    { "Buffalo", 42.886, -78.878, 1166 },
+    { "Birmingham", 33.519, -86.810, 1115 },
+    { "Rochester", 43.157, -77.615, 1090 },
+    { "Grand Rapids", 42.963, -85.668, 1087 },
+    { "Tucson", 32.222, -110.975, 1043 },
+    { "Honolulu", 21.307, -157.858, 1016 },
+    { "Tulsa", 36.154, -95.993, 1015 },
+    { "Fresno", 36.738, -119.787, 1009 },
+    { "Worcester", 42.263, -71.802, 978 },
+    { "Omaha", 41.257, -95.935, 967 },
+    { "Bridgeport", 41.187, -73.195, 957 },
+    { "Greenville", 34.853, -82.394, 928 },
+    { "Albuquerque", 35.084, -106.650, 916 },
+    { "Bakersfield", 35.373, -119.019, 909 },
+    { "Albany", 42.653, -73.756, 899 },
+    { "Knoxville", 35.961, -83.921, 879 },
+    { "El Paso", 31.762, -106.485, 868 },
+    { "Baton Rouge", 30.451, -91.187, 870 },
+    { "McAllen", 26.203, -98.230, 871 },
+    { "New Haven", 41.308, -72.928, 864 },
+    { "Allentown", 40.608, -75.490, 862 },
+    { "Oxnard", 34.197, -119.177, 843 },
+    { "Columbia", 34.000, -81.035, 829 },
+    { "North Port-Sarasota", 27.336, -82.531, 834 },
+    { "Dayton", 39.759, -84.192, 814 },
+    { "Charleston", 32.777, -79.931, 799 },
+    { "Greensboro", 36.073, -79.792, 776 },
+    { "Stockton", 37.958, -121.291, 779 },
+    { "Cape Coral", 26.562, -81.950, 760 },
+    { "Boise", 43.615, -116.202, 764 },
+    { "Colorado Springs", 38.834, -104.821, 755 },
+    { "Little Rock", 34.746, -92.290, 748 },
+    { "Lakeland", 28.040, -81.950, 725 },
+    { "Des Moines", 41.587, -93.625, 709 },
+    { "Akron", 41.081, -81.519, 702 },
+    { "Springfield", 42.101, -72.590, 699 },
+    { "Ogden", 41.223, -111.974, 694 },
+    { "Madison", 43.073, -89.401, 680 },
+    { "Winston-Salem", 36.100, -80.244, 675 },
+    { "Deltona", 28.900, -81.264, 668 },
+    { "Provo", 40.234, -111.659, 671 },
+    { "Syracuse", 43.049, -76.147, 662 },
+    { "Toledo", 41.654, -83.537, 646 },
+    { "Wichita", 37.687, -97.330, 647 },
+    { "Durham", 35.994, -78.899, 649 },
+    { "Augusta", 33.471, -81.975, 611 },
+    { "Palm Bay", 28.034, -80.589, 606 },
+    { "Jackson", 32.299, -90.185, 591 },
+    { "Harrisburg", 40.274, -76.884, 591 },
+    { "Spokane", 47.659, -117.426, 593 },
+    { "Scranton", 41.409, -75.662, 567 },
+    { "Chattanooga", 35.046, -85.309, 562 },
+};
+
+#define BENCH_N_METROS ((int)(sizeof(bench_metros) / sizeof(bench_metros[0])))
+
+#endif

@@ -1,0 +1,146 @@
+/*
+ * dispatcher/core/fleet_int.h: the fleet index's internal layout, shared by
+ * fleet.c (contractor table), fleet_index.c (tree build and per-entry
+ * maintenance), fleet_search.c (float search kernels) and fleet_knn.c (the
+ * exact query). Not a public header: nothing outside dispatcher/core/fleet*.c
+ * includes it.
+ *
+ * Layout, per skill bit b, of the index of eligible contractors with bit b:
+ *   nodes[0 .. L-2]  complete binary tree in level order (children 2i+1, 2i+2),
+ *                    each a split plane (dim, value) over unit vectors;
+ *   leaves[0 .. L-1] fixed-stride blocks of FLEET_LEAF_SLOTS entries in SoA
+ *                    form; leaf l is node L-1+l, so its address is computed;
+ *   count[l], box[l] entries used and the leaf's cell (inclusive bounds);
+ *   ovf[]            overflow blocks for entries whose leaf was full (and for
+ *                    everything before the first build, when L == 0).
+ * Slot numbers: leaf l lane j is l*FLEET_LEAF_SLOTS + j; overflow entry i is
+ * L*FLEET_LEAF_SLOTS + i. Unused lanes hold FLEET_PAD coordinates (never
+ * within reach of a query) and mask 0.
+ *
+ * Invariant the search relies on: an entry in the subtree left of a split has
+ * coordinate <= split, right of it >= split (the cell bounds are inclusive).
+ */
+#ifndef TR_FLEET_INT_H
+#define TR_FLEET_INT_H
+
+#include "dispatcher/core/fleet.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FLEET_LEAF_SLOTS   64
+#define FLEET_DEFAULT_FILL 48
+#define FLEET_PAD          1.0e9f /* coordinate of an unused lane: s ~ 3e18 */
+#define FLEET_S_MAX        4.5f   /* above any real chord^2 (<= 4) */
+#define FLEET_MAX_DEPTH    32
+#define FLEET_CAPACITY_MAX (1u << 26)
+
+struct fleet_leaf {
+    float x[FLEET_LEAF_SLOTS];
+    float y[FLEET_LEAF_SLOTS];
+    float z[FLEET_LEAF_SLOTS];
+    uint32_t cid[FLEET_LEAF_SLOTS];  /* contractor index */
+    uint64_t mask[FLEET_LEAF_SLOTS]; /* the contractor's skills */
+};
+
+struct fleet_node {
+    float split;
+    uint32_t dim;
+};
+
+struct fleet_index {
+    uint32_t n_leaves; /* L, a power of two; 0 before the first build */
+    uint32_t size;     /* entries, leaves + overflow */
+    struct fleet_node *nodes;
+    struct fleet_leaf *leaves;
+    uint8_t *count;
+    float (*box)[6]; /* lo x y z, hi x y z */
+    struct fleet_leaf *ovf;
+    uint32_t ovf_n;      /* entries in overflow */
+    uint32_t ovf_blocks; /* allocated overflow blocks */
+    uint64_t moves_in_leaf, moves_relinked;
+    bool dirty;
+};
+
+/* One contractor; 64 bytes, the query's exact stage reads one line. */
+struct fleet_rec {
+    double lat, lon;
+    double cos_lat; /* cos(lat * DEG2RAD), exactly as common/geo.c computes it */
+    double radius_m;
+    uint64_t skills;
+    uint32_t id;
+    uint32_t bp; /* offset in fleet->bp: one slot per set skill bit, by rank */
+    uint8_t bp_cap;
+    uint8_t tier;
+    uint8_t flags; /* FLEET_PRESENT, FLEET_ELIGIBLE */
+    uint8_t pad_[13];
+};
+
+#define FLEET_PRESENT  0x1u
+#define FLEET_ELIGIBLE 0x2u
+
+/* Float stage of a query: collect the m smallest s = |p - q|^2 (float) with
+ * s_lo <= s < worst among entries whose mask has every bit of rest. */
+struct fleet_search {
+    float q[3];
+    float s_lo;
+    float worst;                 /* in: the upper limit; out: the m-th best when full */
+    uint64_t rest;               /* required bits other than the index's own; 0 = none */
+    uint32_t m, n;               /* heap capacity and size */
+    uint64_t *heap;              /* max-heap of (float bits of s) << 32 | slot */
+    const struct fleet_rec *rec; /* for prefetching candidates' records */
+};
+
+typedef void (*fleet_search_fn)(const struct fleet_index *ix, struct fleet_search *st);
+
+struct tr_fleet {
+    uint32_t capacity;
+    unsigned leaf_fill;
+    enum tr_fleet_kernel kernel;
+    fleet_search_fn search;
+    struct fleet_rec *rec;
+    uint32_t *bp;
+    size_t bp_len, bp_alloc, bp_garbage;
+    struct fleet_index ix[64];
+    /* query scratch */
+    uint64_t *heap;
+    size_t heap_cap;
+    void *pend;
+    size_t pend_cap;
+    /* counters */
+    uint32_t contractors, indexed;
+    uint64_t updates_since_rebuild, queries, fallback_rounds, rebuilds;
+};
+
+static inline unsigned fleet_rank(uint64_t skills, unsigned bit)
+{
+    uint64_t below = bit == 0 ? 0 : skills & ((UINT64_C(1) << bit) - 1);
+    return (unsigned)__builtin_popcountll(below);
+}
+
+/* The back-pointer of contractor c in the index of bit b. */
+static inline uint32_t *fleet_bp(struct tr_fleet *f, uint32_t c, unsigned bit)
+{
+    const struct fleet_rec *r = &f->rec[c];
+    return &f->bp[r->bp + fleet_rank(r->skills, bit)];
+}
+
+void fleet_unit(double lat, double lon, float v[3]);
+
+/* fleet_index.c */
+int fleet_index_reserve(struct fleet_index *ix);
+void fleet_index_insert(struct tr_fleet *f, unsigned bit, uint32_t c, const float v[3]);
+void fleet_index_remove(struct tr_fleet *f, unsigned bit, uint32_t c);
+void fleet_index_move(struct tr_fleet *f, unsigned bit, uint32_t c, const float v[3]);
+int fleet_index_build(struct tr_fleet *f, unsigned bit);
+void fleet_index_free(struct fleet_index *ix);
+size_t fleet_index_memory(const struct fleet_index *ix);
+/* Entry at a slot (leaf or overflow). */
+const struct fleet_leaf *fleet_index_slot(const struct fleet_index *ix, uint32_t slot,
+                                          unsigned *lane);
+
+/* fleet_search.c */
+fleet_search_fn fleet_search_select(enum tr_fleet_kernel kernel);
+
+#endif
