@@ -31,6 +31,8 @@ allow_anonymous false
 password_file $dir/passwd
 acl_file $dir/acl
 persistence false
+# paho sets no TCP_NODELAY; QoS 0 waited ~17 ms in Nagle without this (bench_mqtt_latency)
+set_tcp_nodelay true
 log_dest file $dir/mosquitto.log
 log_type error
 log_type warning

@@ -9,5 +9,7 @@ set(CMAKE_IGNORE_PATH /usr/lib/x86_64-linux-gnu /lib/x86_64-linux-gnu
                       /usr/lib/x86_64-linux-gnu/cmake)
 # Without this, pkg-config finds the x86-64 libcjson ("file in wrong format").
 set(PKG_CONFIG_EXECUTABLE /usr/bin/aarch64-linux-gnu-pkg-config CACHE FILEPATH "")
-set(CMAKE_CROSSCOMPILING_EMULATOR "/usr/bin/qemu-aarch64;-L;/usr/aarch64-linux-gnu")
+# No -L: the cross package's loader in /usr/aarch64-linux-gnu does not match the
+# multiarch libc6:arm64 and threads spin forever; the multiarch loader is in /lib.
+set(CMAKE_CROSSCOMPILING_EMULATOR /usr/bin/qemu-aarch64)
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
