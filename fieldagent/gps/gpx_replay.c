@@ -1,0 +1,112 @@
+/*
+ * fieldagent/gps/gpx_replay.c: hand out a parsed track's points at real or
+ * accelerated pace against a clock the caller passes in (see gpx.h). Pure:
+ * no clock of its own, no sleeping, no I/O, no allocation.
+ */
+#include "fieldagent/gps/gpx.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Track milliseconds -> caller milliseconds at the replay's speed-up. */
+static int64_t scaled(const struct tr_gpx_replay *r, int64_t track_ms)
+{
+    return (int64_t)llround((double)track_ms / r->o.speedup);
+}
+
+static bool usable(const struct tr_gpx_replay *r, size_t i)
+{
+    return !r->started || r->g->points[i].fix.t > r->last_t;
+}
+
+/* Index of the next usable point from r->next (n_points if none). */
+static size_t next_usable(const struct tr_gpx_replay *r)
+{
+    size_t i = r->next;
+    while (i < r->g->n_points && !usable(r, i))
+        i++;
+    return i;
+}
+
+/* Compressed track time of point i (usable) from the loop's start. */
+static int64_t track_time(const struct tr_gpx_replay *r, size_t i)
+{
+    if (!r->started)
+        return 0;
+    int64_t gap = r->g->points[i].fix.t - r->last_t;
+    if (r->o.max_gap_ms > 0 && gap > r->o.max_gap_ms)
+        gap = r->o.max_gap_ms;
+    return r->track_ms + gap;
+}
+
+int tr_gpx_replay_init(struct tr_gpx_replay *r, const struct tr_gpx *g, int64_t start_ms,
+                       const struct tr_gpx_replay_opts *opts)
+{
+    if (!r || !g)
+        return TR_GPX_ERR_INVALID;
+    memset(r, 0, sizeof *r);
+    r->g = g;
+    if (opts)
+        r->o = *opts;
+    if (r->o.speedup == 0.0)
+        r->o.speedup = 1.0;
+    if (!isfinite(r->o.speedup) || r->o.speedup < 0.0 || r->o.max_gap_ms < 0)
+        return TR_GPX_ERR_INVALID;
+    r->start_ms = start_ms;
+    r->last_due_ms = start_ms;
+    return TR_GPX_OK;
+}
+
+int64_t tr_gpx_replay_due_ms(const struct tr_gpx_replay *r)
+{
+    if (!r || !r->g || r->g->n_points == 0)
+        return INT64_MAX;
+    size_t i = next_usable(r);
+    if (i < r->g->n_points)
+        return r->start_ms + scaled(r, track_time(r, i));
+    if (!r->o.loop)
+        return INT64_MAX;
+    return r->last_due_ms + scaled(r, 1000); /* the next loop's first point */
+}
+
+int tr_gpx_replay_next(struct tr_gpx_replay *r, int64_t now_ms, struct tr_fix *fix)
+{
+    if (!r || !r->g || !fix || r->g->n_points == 0)
+        return -1;
+    size_t i = next_usable(r);
+    if (i == r->g->n_points) {
+        if (!r->o.loop) {
+            r->n_skipped += i - r->next; /* the unusable tail */
+            r->next = i;
+            return -1;
+        }
+        if (now_ms < tr_gpx_replay_due_ms(r))
+            return 0;
+        /* start the next loop: its first point is due now */
+        r->n_skipped += i - r->next;
+        r->start_ms = r->last_due_ms + scaled(r, 1000);
+        r->next = 0;
+        r->started = false;
+        r->track_ms = 0;
+        i = 0;
+    }
+    int64_t tt = track_time(r, i);
+    int64_t due = r->start_ms + scaled(r, tt);
+    if (now_ms < due)
+        return 0;
+    r->n_skipped += i - r->next;
+    *fix = r->g->points[i].fix;
+    fix->t = due;
+    fix->seq = r->seq++;
+    if (fix->has_speed) {
+        fix->speed *= r->o.speedup;
+        if (fix->speed > 150.0)
+            fix->has_speed = false;
+    }
+    r->track_ms = tt;
+    r->last_t = r->g->points[i].fix.t;
+    r->started = true;
+    r->next = i + 1;
+    r->last_due_ms = due;
+    return 1;
+}

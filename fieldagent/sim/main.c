@@ -1,0 +1,87 @@
+/*
+ * fieldagent/sim/main.c: truckroll-sim, the field agent's simulator: a
+ * table of subcommands, each a function in its own file (sim.h). Add a
+ * subcommand by adding a row. Does no work itself.
+ */
+#include "fieldagent/sim/sim.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct subcommand {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct subcommand commands[] = {
+    { "policy", tr_sim_policy_main,
+      "replay a GPX track through the position reporting policy (scripts/bench)" },
+};
+
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *to)
+{
+    fprintf(to, "NAME\n"
+                "    truckroll-sim - simulate truckroll field agents\n"
+                "\n"
+                "SYNOPSIS\n"
+                "    truckroll-sim COMMAND [ARGS...]\n"
+                "    truckroll-sim help [COMMAND]\n"
+                "    truckroll-sim --version\n"
+                "\n"
+                "COMMANDS\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(to, "    %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(to, "\n"
+                "    truckroll-sim COMMAND --help tells more about one command.\n"
+                "\n"
+                "EXIT STATUS\n"
+                "    That of the command; 2 for an unknown command or option.\n");
+}
+
+static const struct subcommand *find(const char *name)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(commands[i].name, name))
+            return &commands[i];
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "--version")) {
+        printf("truckroll-sim %s\n", TR_VERSION);
+        return 0;
+    }
+    if (!strcmp(cmd, "help")) {
+        if (argc < 3) {
+            usage(stdout);
+            return 0;
+        }
+        const struct subcommand *sc = find(argv[2]);
+        if (!sc) {
+            fprintf(stderr, "truckroll-sim: unknown command '%s' (try --help)\n", argv[2]);
+            return 2;
+        }
+        char help[] = "--help";
+        char *args[] = { argv[2], help, NULL };
+        return sc->run(2, args);
+    }
+    const struct subcommand *sc = find(cmd);
+    if (!sc) {
+        fprintf(stderr, "truckroll-sim: unknown command '%s' (try --help)\n", cmd);
+        return 2;
+    }
+    return sc->run(argc - 1, argv + 1);
+}
