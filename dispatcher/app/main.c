@@ -176,26 +176,37 @@ static void reply_error(struct app *a, const struct tr_route_msg *rm, int rc,
     free(json);
 }
 
-/* Hand queued error replies to paho until it is busy or the queue is empty. */
+/* Hand queued error replies to paho until it is busy or the queue is empty.
+ * Our lock is never held across tr_mqtt_publish: paho's thread may be in
+ * on_message waiting for it while holding paho's own locks. Only this (main)
+ * thread removes entries, so the head entry stays put while unlocked. */
 static void drain_replies(struct app *a)
 {
     struct tr_mqtt_pub pub = { .qos = 1 };
-    pthread_mutex_lock(&a->replies.lock);
-    while (a->replies.count > 0) {
-        struct reply *r = &a->replies.r[a->replies.head];
-        int rc = tr_mqtt_publish(a->mqtt, r->topic, r->json, r->len, &pub);
+    for (;;) {
+        struct reply r;
+        pthread_mutex_lock(&a->replies.lock);
+        if (a->replies.count == 0) {
+            pthread_mutex_unlock(&a->replies.lock);
+            return;
+        }
+        r = a->replies.r[a->replies.head];
+        pthread_mutex_unlock(&a->replies.lock);
+
+        int rc = tr_mqtt_publish(a->mqtt, r.topic, r.json, r.len, &pub);
         if (rc == TR_MQTT_ERR_BUSY || rc == TR_MQTT_ERR_NOT_CONNECTED)
-            break;
+            return; /* keep it at the head; retry on the next tick */
         if (rc == TR_MQTT_OK)
             atomic_fetch_add(&a->n.error_replies, 1);
         else
             atomic_fetch_add(&a->n.error_replies_dropped, 1);
-        free(r->json);
-        r->json = NULL;
+        free(r.json);
+        pthread_mutex_lock(&a->replies.lock);
+        a->replies.r[a->replies.head].json = NULL;
         a->replies.head = (a->replies.head + 1) % REPLY_QUEUE;
         a->replies.count--;
+        pthread_mutex_unlock(&a->replies.lock);
     }
-    pthread_mutex_unlock(&a->replies.lock);
 }
 
 static const char *event_name(enum tr_event_kind e)
