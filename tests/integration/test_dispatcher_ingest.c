@@ -126,6 +126,7 @@ int main(int argc, char **argv)
     struct trt_broker_opts bo = { 0 };
     struct inbox in = { 0 };
     char dir[512], path[1024], topic[256], port[32], logpath[] = "/tmp/tr-ingest-XXXXXX";
+    char dbdir[] = "/tmp/tr-ingest-db-XXXXXX", dbarg[600];
     int valid_sent = 0, invalid_sent = 0, rc;
     pid_t d;
 
@@ -138,11 +139,13 @@ int main(int argc, char **argv)
         return check_report("test_dispatcher_ingest");
     int logfd = mkstemp(logpath);
     CHECK(logfd >= 0);
+    CHECK(mkdtemp(dbdir) != NULL);
+    snprintf(dbarg, sizeof dbarg, "--db.path=%s/truckroll.db", dbdir);
     snprintf(port, sizeof port, "--broker.port=%d", broker.port);
     d = fork();
     if (d == 0) {
         dup2(logfd, 2);
-        execl(argv[1], argv[1], port, "--broker.username=", "--stats.interval_s=0",
+        execl(argv[1], argv[1], port, dbarg, "--broker.username=", "--stats.interval_s=0",
               "--errors.replies_per_s=100000", "-c", "/dev/null", (char *)NULL);
         _exit(127);
     }
@@ -253,5 +256,8 @@ int main(int argc, char **argv)
         unlink(logpath);
     tr_mqtt_free(c);
     trt_broker_stop(&broker);
+    snprintf(path, sizeof path, "rm -rf '%s'", dbdir);
+    if (system(path) != 0)
+        fprintf(stderr, "could not remove %s\n", dbdir);
     return check_report("test_dispatcher_ingest");
 }

@@ -1,0 +1,201 @@
+/*
+ * tests/integration/test_e2e_input.c: bad input on the live topics, end to
+ * end through a real mosquitto and the real truckrolld on a real SQLite file.
+ *
+ * With one job accepted by agent v-1 and another offered to it, every file
+ * in schemas/examples/invalid is published where it would do harm: agent
+ * messages on v-1's own topics, console requests on the request topic, the
+ * dispatcher's own message types on v-1's event topic; then a spoofed
+ * agent id (v-1 claiming to be v-2, on v-1's topics). Each is rejected and
+ * answered with an `error` (on v-1's inbox or the console's response topic),
+ * the jobs, v-1's position and v-2's presence are unchanged, the dispatcher
+ * still serves (a new job is created and offered), and its counters account
+ * for every rejection.
+ *
+ * argv[1]: truckrolld, argv[2]: schemas/examples. No timing assertions.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/support/check.h"
+#include "tests/support/dispatcher_harness.h"
+
+#define SITE_LAT 48.1351
+#define SITE_LON 11.5820
+#define WAIT     20000
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+static const char *agent_leaf(const char *name)
+{
+    if (strncmp(name, "presence-", 9) == 0)
+        return "state";
+    if (strncmp(name, "loc-", 4) == 0)
+        return "loc";
+    if (strncmp(name, "offer_answer-", 13) == 0 || strncmp(name, "job_event-", 10) == 0)
+        return "event";
+    return NULL;
+}
+
+static bool is_request(const char *name)
+{
+    return strncmp(name, "job.", 4) == 0 || strncmp(name, "contractor.", 11) == 0 ||
+           strncmp(name, "directory.", 10) == 0 || strncmp(name, "coverage.", 9) == 0;
+}
+
+static bool same_job(const struct tr_job *a, const struct tr_job *b)
+{
+    return a->state == b->state && a->updated == b->updated && a->attempts == b->attempts &&
+           a->has_assignee == b->has_assignee && a->has_offer == b->has_offer &&
+           (!a->has_offer || strcmp(a->offer.offer_id, b->offer.offer_id) == 0);
+}
+
+static bool position_of(struct trd_console *c, const char *skill, double *lat, double *lon)
+{
+    char args[100];
+    struct tr_msg r;
+    bool ok = false;
+    snprintf(args, sizeof(args), "{\"skill\":\"%s\"}", skill);
+    if (trd_request(c, "contractor.list", args, &r, NULL, WAIT) == 0 && r.type == TR_MSG_RESPONSE &&
+        r.u.response.result.n_contractors == 1) {
+        *lat = r.u.response.result.contractors[0].lat;
+        *lon = r.u.response.result.contractors[0].lon;
+        ok = true;
+    }
+    tr_msg_free(&r);
+    return ok;
+}
+
+int main(int argc, char **argv)
+{
+    struct trd d;
+    struct trd_agent *ag[2] = { 0 };
+    static const char *const ids[] = { "v-1", "v-2" };
+    char j1[TR_MSG_ID_SIZE], j2[TR_MSG_ID_SIZE], dir[600], path[1200];
+    struct tr_msg m;
+    if (argc < 3) {
+        fprintf(stderr, "usage: %s TRUCKROLLD EXAMPLES_DIR\n", argv[0]);
+        return 2;
+    }
+    CHECK(trd_start(&d, argv[1], NULL) == 0);
+    struct trd_console *con = check_failed ? NULL : trd_console_new(&d, "tester", false);
+    CHECK(con != NULL);
+    CHECK(check_failed || trd_agents_new(&d, ids, 2, ag) == 0);
+    if (check_failed)
+        goto out;
+    double lat, lon;
+    trd_offset_km(SITE_LAT, SITE_LON, 1, 0, &lat, &lon);
+    CHECK(trd_enroll(con, ag[0], "v-fix", "de,en", "Europe/Berlin", "\"job_limit\":2", lat, lon) ==
+          0);
+    trd_offset_km(SITE_LAT, SITE_LON, 30, 0, &lat, &lon);
+    CHECK(trd_enroll(con, ag[1], "v-other", "de", "Europe/Berlin", NULL, lat, lon) == 0);
+    CHECK(trd_job_create(con, SITE_LAT, SITE_LON, "v-fix", "de", 0, j1) == 0);
+    CHECK(trd_agent_wait(ag[0], TR_MSG_OFFER, j1, &m, WAIT) == 0);
+    CHECK(trd_agent_answer(ag[0], j1, m.u.offer.offer_id, true, TR_DECLINE_OTHER) == 0);
+    CHECK(trd_wait_state(con, j1, TR_JOB_ACCEPTED, WAIT, NULL) == 0);
+    CHECK(trd_job_create(con, SITE_LAT, SITE_LON, "v-fix", NULL, 0, j2) == 0);
+    CHECK(trd_agent_wait(ag[0], TR_MSG_OFFER, j2, NULL, WAIT) == 0);
+
+    struct tr_job before1, before2, after;
+    double lat0 = 0, lon0 = 0, lat1 = 0, lon1 = 0;
+    CHECK(trd_job_show(con, j1, &before1) == 0 && trd_job_show(con, j2, &before2) == 0);
+    CHECK(position_of(con, "v-fix", &lat0, &lon0));
+
+    /* every invalid example where it would do harm */
+    int to_agent = 0, to_console = 0;
+    snprintf(dir, sizeof(dir), "%s/invalid", argv[2]);
+    DIR *dp = opendir(dir);
+    CHECK(dp != NULL);
+    for (struct dirent *e; dp && (e = readdir(dp));) {
+        size_t len;
+        if (!strstr(e->d_name, ".json"))
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        char *buf = read_file(path, &len);
+        CHECK_MSG(buf != NULL, "%s", e->d_name);
+        if (!buf)
+            continue;
+        if (is_request(e->d_name)) {
+            CHECK(trd_console_send(con, buf, len) == 0);
+            to_console++;
+        } else {
+            const char *leaf = agent_leaf(e->d_name);
+            CHECK(trd_agent_raw(ag[0], "v-1", leaf ? leaf : "event", buf, len) == 0);
+            to_agent++;
+        }
+        free(buf);
+    }
+    if (dp)
+        closedir(dp);
+    CHECK(to_agent >= 60 && to_console >= 40);
+
+    /* v-1 speaking for v-2: going offline, and declining on its behalf */
+    static const char spoof_state[] =
+        "{\"type\":\"presence\",\"id\":\"spoof-1\",\"ts\":1764000000000,"
+        "\"agent_id\":\"v-2\",\"boot_id\":\"b1\",\"online\":false}";
+    CHECK(trd_agent_raw(ag[0], "v-1", "state", spoof_state, sizeof(spoof_state) - 1) == 0);
+    char spoof_event[400];
+    int n = snprintf(spoof_event, sizeof(spoof_event),
+                     "{\"type\":\"job_event\",\"id\":\"spoof-2\",\"ts\":1764000000000,"
+                     "\"agent_id\":\"v-2\",\"job_id\":\"%s\",\"event\":\"release\"}",
+                     j1);
+    CHECK(trd_agent_raw(ag[0], "v-1", "event", spoof_event, (size_t)n) == 0);
+    int want_agent = to_agent + 2;
+
+    /* every one answered */
+    long long end = trt_now_ms() + 60000;
+    while ((trd_agent_count(ag[0], TR_MSG_ERROR, NULL) < want_agent ||
+            trd_console_count(con, TR_MSG_ERROR) < to_console) &&
+           trt_now_ms() < end)
+        trt_sleep_ms(50);
+    CHECK_MSG(trd_agent_count(ag[0], TR_MSG_ERROR, NULL) == want_agent, "agent errors %d of %d",
+              trd_agent_count(ag[0], TR_MSG_ERROR, NULL), want_agent);
+    CHECK_MSG(trd_console_count(con, TR_MSG_ERROR) == to_console, "console errors %d of %d",
+              trd_console_count(con, TR_MSG_ERROR), to_console);
+    CHECK(trd_console_count(con, TR_MSG_RESPONSE) > 0); /* only the test's own requests */
+
+    /* nothing changed */
+    CHECK(trd_job_show(con, j1, &after) == 0 && same_job(&before1, &after));
+    CHECK(trd_job_show(con, j2, &after) == 0 && same_job(&before2, &after));
+    CHECK(position_of(con, "v-fix", &lat1, &lon1) && lat1 == lat0 && lon1 == lon0);
+    CHECK(trd_wait_available(con, "v-2", true, WAIT) == 0);
+    CHECK(trd_agent_count(ag[0], TR_MSG_CANCELLATION, NULL) == 0);
+
+    /* still serving */
+    char j3[TR_MSG_ID_SIZE];
+    CHECK(trd_job_create(con, SITE_LAT, SITE_LON, "v-other", NULL, 0, j3) == 0);
+    CHECK(trd_agent_wait(ag[1], TR_MSG_OFFER, j3, NULL, WAIT) == 0);
+    CHECK(trd_alive(&d));
+
+out:
+    trd_agent_free(ag[0]);
+    trd_agent_free(ag[1]);
+    trd_console_free(con);
+    CHECK(trd_stop(&d) == 0);
+    /* counted: every example and the spoofed presence by the router, the
+     * spoofed event too (topic id differs from the payload's) */
+    CHECK_MSG(trd_log_count(&d, "rejected message on") >= to_agent + to_console + 2,
+              "%d rejections logged", trd_log_count(&d, "rejected message on"));
+    CHECK(trd_log_count(&d, "final counters") == 2);
+    d.keep = check_failed > 0;
+    trd_finish(&d);
+    return check_report("e2e_input");
+}
