@@ -1,0 +1,59 @@
+/*
+ * common/notify.h: tell systemd how a daemon is doing (sd_notify protocol):
+ * ready, stopping, a one-line status, and watchdog keep-alives.
+ *
+ * What it does: with libsystemd at build time (pkg-config libsystemd, the
+ * tr_notify target defines TR_HAVE_LIBSYSTEMD), each call sends one
+ * datagram to $NOTIFY_SOCKET through sd_notify(3). Outside systemd (no
+ * NOTIFY_SOCKET: a terminal, a test, a container) every call is a no-op
+ * that succeeds. Without libsystemd at build time everything compiles to
+ * no-ops, and the units must then use Type=simple (firmware/CMakeLists.txt
+ * picks the type).
+ *
+ * Where a daemon calls it:
+ *   tr_notify_ready()       once everything that can fail at start has
+ *                           succeeded (config read, store open, sockets bound);
+ *                           not waiting for the broker (it may be offline)
+ *   tr_notify_watchdog()    from the main loop, at least every
+ *                           tr_notify_watchdog_interval_ms() (half of the
+ *                           unit's WatchdogSec=); only from a loop that would
+ *                           stop turning if the daemon hung
+ *   tr_notify_status(...)   on changes worth seeing in `systemctl status`
+ *                           ("connected to broker", "offline, 12 queued")
+ *   tr_notify_stopping()    when a stop begins (SIGTERM received)
+ *
+ * What it does not do: socket activation, file descriptor store, or logging
+ * (the caller logs on an error if it cares). No state: safe from any thread.
+ */
+#ifndef TR_NOTIFY_H
+#define TR_NOTIFY_H
+
+#include <stdbool.h>
+
+enum tr_notify_err {
+    TR_NOTIFY_OK = 0,       /* sent, or nothing to do (not under systemd, or no libsystemd) */
+    TR_NOTIFY_ERR_SEND = 1, /* NOTIFY_SOCKET is set but the message could not be sent */
+    TR_NOTIFY_ERR_ARG = 2,  /* NULL format, or a status that does not fit 256 bytes */
+};
+
+/* READY=1: the service is up (Type=notify units stay "activating" until then). */
+int tr_notify_ready(void);
+/* STOPPING=1: a clean stop has begun. */
+int tr_notify_stopping(void);
+/* WATCHDOG=1: a keep-alive; systemd restarts the service when they stop. */
+int tr_notify_watchdog(void);
+/* STATUS=...: one line for `systemctl status` (printf format, at most 255
+ * bytes after formatting; a newline in it is replaced by a space). */
+int tr_notify_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* How often to call tr_notify_watchdog: half of the unit's WatchdogSec=, in
+ * milliseconds (at least 1), or 0 when no watchdog is set for this process
+ * (WATCHDOG_USEC absent, or WATCHDOG_PID names another process). */
+long tr_notify_watchdog_interval_ms(void);
+
+/* true when built with libsystemd (false: every call above is a no-op). */
+bool tr_notify_compiled_in(void);
+
+const char *tr_notify_strerror(int rc);
+
+#endif

@@ -1,0 +1,111 @@
+/*
+ * tests/unit/test_notify.c: common/notify against a real datagram socket
+ * standing in for systemd's NOTIFY_SOCKET (what sd_notify(3) writes to), and
+ * the no-op behaviour outside systemd.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/notify.h"
+#include "tests/support/check.h"
+
+/* Receive one datagram (1 s timeout) into buf; returns its length or -1. */
+static long recv_one(int fd, char *buf, size_t cap)
+{
+    ssize_t n = recv(fd, buf, cap - 1, 0);
+    if (n < 0)
+        return -1;
+    buf[n] = '\0';
+    return (long)n;
+}
+
+static void with_socket(const char *dir)
+{
+    struct sockaddr_un sa;
+    struct timeval tv = { 1, 0 };
+    char buf[512], path[sizeof sa.sun_path];
+    int fd;
+
+    snprintf(path, sizeof path, "%s/notify.sock", dir);
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+    CHECK(fd >= 0);
+    if (fd < 0)
+        return;
+    CHECK(bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0);
+    CHECK(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0);
+    setenv("NOTIFY_SOCKET", path, 1);
+
+    CHECK(tr_notify_ready() == TR_NOTIFY_OK);
+    CHECK(recv_one(fd, buf, sizeof buf) > 0 && strcmp(buf, "READY=1") == 0);
+    CHECK(tr_notify_status("connected to %s:%d\nqueued %u", "broker", 8883, 12u) == TR_NOTIFY_OK);
+    CHECK(recv_one(fd, buf, sizeof buf) > 0 &&
+          strcmp(buf, "STATUS=connected to broker:8883 queued 12") == 0);
+    CHECK(tr_notify_watchdog() == TR_NOTIFY_OK);
+    CHECK(recv_one(fd, buf, sizeof buf) > 0 && strcmp(buf, "WATCHDOG=1") == 0);
+    CHECK(tr_notify_stopping() == TR_NOTIFY_OK);
+    CHECK(recv_one(fd, buf, sizeof buf) > 0 && strcmp(buf, "STOPPING=1") == 0);
+
+    /* a socket that is gone: the send fails and says so */
+    close(fd);
+    unlink(path);
+    CHECK(tr_notify_ready() == TR_NOTIFY_ERR_SEND);
+    unsetenv("NOTIFY_SOCKET");
+}
+
+static void watchdog_interval(void)
+{
+    char pid[32];
+
+    unsetenv("WATCHDOG_USEC");
+    unsetenv("WATCHDOG_PID");
+    CHECK(tr_notify_watchdog_interval_ms() == 0);
+    snprintf(pid, sizeof pid, "%ld", (long)getpid());
+    setenv("WATCHDOG_PID", pid, 1);
+    setenv("WATCHDOG_USEC", "30000000", 1);
+    CHECK(tr_notify_watchdog_interval_ms() == 15000);
+    setenv("WATCHDOG_USEC", "1000", 1);
+    CHECK(tr_notify_watchdog_interval_ms() == 1);
+    /* the watchdog was asked for another process (a parent, a wrapper) */
+    snprintf(pid, sizeof pid, "%ld", (long)getpid() + 1);
+    setenv("WATCHDOG_PID", pid, 1);
+    CHECK(tr_notify_watchdog_interval_ms() == 0);
+    unsetenv("WATCHDOG_USEC");
+    unsetenv("WATCHDOG_PID");
+}
+
+int main(void)
+{
+    char dir[] = "/tmp/tr-notify-XXXXXX";
+    char big[400];
+
+    /* outside systemd: every call succeeds and does nothing */
+    unsetenv("NOTIFY_SOCKET");
+    CHECK(tr_notify_ready() == TR_NOTIFY_OK);
+    CHECK(tr_notify_watchdog() == TR_NOTIFY_OK);
+    CHECK(tr_notify_stopping() == TR_NOTIFY_OK);
+    CHECK(tr_notify_status("idle") == TR_NOTIFY_OK);
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    CHECK(tr_notify_status("%s", big) == TR_NOTIFY_ERR_ARG);
+    CHECK(strcmp(tr_notify_strerror(TR_NOTIFY_ERR_SEND), "unknown error") != 0);
+    CHECK(strcmp(tr_notify_strerror(99), "unknown error") == 0);
+
+    if (tr_notify_compiled_in()) {
+        CHECK(mkdtemp(dir) != NULL);
+        with_socket(dir);
+        rmdir(dir);
+        watchdog_interval();
+    } else {
+        printf("test_notify: built without libsystemd: calls are no-ops\n");
+        CHECK(tr_notify_watchdog_interval_ms() == 0);
+    }
+    return check_report("test_notify");
+}
