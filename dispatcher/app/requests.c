@@ -12,8 +12,7 @@
  * "(request <id>)", which recovery reads back, so no job is created twice.
  * Every input was checked by the codec; the rules it cannot know (a region
  * that does not exist, a job in the wrong state) are answered with `error`.
- * directory.query and coverage.query belong to the directory issue: they
- * are answered `unavailable` for now.
+ * directory.query and coverage.query are answered in requests_dir.c.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -59,11 +58,15 @@ void tr_req_respond(struct req *r, struct tr_msg *res)
         int rc = tr_msg_encode(res, &json, &len, &err);
         if (rc == TR_MSG_OK)
             break;
-        if (rc == TR_MSG_ERR_TOO_LARGE &&
-            (x->n_jobs > 1 || x->n_contractors > 1 || x->n_events > 1)) {
+        if (rc == TR_MSG_ERR_TOO_LARGE && (x->n_jobs > 1 || x->n_contractors > 1 ||
+                                           x->n_events > 1 || x->n_gaps > 1 || x->n_regions > 1)) {
             x->n_jobs /= 2;
             x->n_contractors /= 2;
             x->n_events /= 2;
+            if (x->n_gaps > 1) /* coverage: gaps go first */
+                x->n_gaps /= 2;
+            else
+                x->n_regions /= 2;
             continue;
         }
         tr_log_error("request %s: cannot encode the answer: %s: %s", r->msg->id, err.field,
@@ -181,7 +184,17 @@ void tr_req_region_of(struct app *a, double lat, double lon, struct tr_region *o
     struct tr_region_info ri;
     memset(out, 0, sizeof(*out));
     *has = false;
-    if (!a->geo || tr_boundaries_lookup(a->geo, lat, lon, &ri) != TR_GEO_OK || !ri.country)
+    if (!a->geo || tr_boundaries_lookup(a->geo, lat, lon, &ri) != TR_GEO_OK)
+        return;
+    tr_req_region_from(&ri, out, has);
+}
+
+void tr_req_region_from(const struct tr_region_info *ri_, struct tr_region *out, bool *has)
+{
+    const struct tr_region_info ri = *ri_;
+    memset(out, 0, sizeof(*out));
+    *has = false;
+    if (!ri.country)
         return;
     *has = true;
     out->has_country = true;
@@ -221,6 +234,8 @@ static bool region_point(struct app *a, const struct tr_region *rg, double *lat,
     return tr_boundaries_region_point(a->geo, level, hit[0].index, lat, lon) == TR_GEO_OK;
 }
 
+static void copy_utf8(char *dst, size_t cap, const char *src);
+
 static void job_create(struct req *r)
 {
     struct app *a = r->a;
@@ -250,13 +265,29 @@ static void job_create(struct req *r)
         }
         j.job.site.lat = lat;
         j.job.site.lon = lon;
-        j.job.has_region = true;
-        j.job.region = c->region;
+        /* the whole region of the point (county_fips and names filled in) */
+        tr_req_region_of(a, lat, lon, &j.job.region, &j.job.has_region);
+        if (!j.job.has_region) {
+            j.job.has_region = true;
+            j.job.region = c->region;
+        }
     }
     j.has_max_radius_km = c->has_max_radius_km;
     j.max_radius_km = c->max_radius_km;
-    char note[200];
-    snprintf(note, sizeof(note), "created by %s (request %s)", r->actor, r->msg->id);
+    char note[TR_MSG_NOTE_SIZE], full[400], where[160] = "";
+    if (!c->has_site) {
+        const struct tr_region *g = &j.job.region;
+        if (g->has_county)
+            snprintf(where, sizeof(where), "; site is a representative point of %.100s County, %s",
+                     g->county, g->state);
+        else
+            snprintf(where, sizeof(where), "; site is a representative point of %s", g->country);
+    }
+    /* recovery reads "(request <id>)" back: keep it first */
+    snprintf(full, sizeof(full), "created by %s (request %s)%s", r->actor, r->msg->id, where);
+    copy_utf8(note, sizeof(note), full); /* the region part may be cut, the request id stays */
+    if (where[0])
+        tr_log_info("job.create %s: %s", r->msg->id, where + 2);
     int rc = tr_store_job_create(a->store, &j, r->actor, note, r->now_ms, NULL, 0);
     if (rc != TR_STORE_OK) {
         tr_log_error("job.create %s: %s", r->msg->id, tr_store_errmsg(a->store));
@@ -490,9 +521,10 @@ void tr_requests_handle(struct app *a, struct tr_route_msg *rm, const struct inm
         tr_req_contractor_list(&r);
         break;
     case TR_MSG_DIRECTORY_QUERY:
+        tr_req_directory_query(&r);
+        break;
     case TR_MSG_COVERAGE_QUERY:
-        tr_req_error(&r, TR_WIRE_UNAVAILABLE, NULL,
-                     "directory queries are not available in this version");
+        tr_req_coverage_query(&r);
         break;
     default:
         tr_req_error(&r, TR_WIRE_BAD_TYPE, "type", "not a request");

@@ -8,7 +8,7 @@
  * (with its region when boundary data is loaded), last seen, active jobs.
  * The time zone must be one the zoneinfo directory has (the codec only
  * checks its spelling). Searching by region is directory.query's job
- * (another issue).
+ * (requests_dir.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +16,7 @@
 #include "common/log.h"
 #include "dispatcher/app/requests_int.h"
 
-static void live_view(struct app *a, const struct tr_contractor *c, int64_t now_ms,
+void tr_req_live_view(struct app *a, const struct tr_contractor *c, int64_t now_ms,
                       struct tr_contractor_view *v)
 {
     struct tr_engine_contractor_info ci;
@@ -55,7 +55,7 @@ static void respond_contractor(struct req *r, const struct tr_contractor *c)
 {
     struct tr_msg res;
     tr_req_response_init(r, &res);
-    live_view(r->a, c, r->now_ms, &res.u.response.result.contractor);
+    tr_req_live_view(r->a, c, r->now_ms, &res.u.response.result.contractor);
     tr_req_respond(r, &res);
 }
 
@@ -163,7 +163,7 @@ void tr_req_contractor_list(struct req *r)
         }
         for (size_t i = 0; i < n; i++) {
             struct tr_contractor_view v;
-            live_view(r->a, &cs[i], r->now_ms, &v);
+            tr_req_live_view(r->a, &cs[i], r->now_ms, &v);
             if (l->has_available && v.available != l->available)
                 continue;
             if ((!l->has_available || matched >= offset) && x->n_contractors < (size_t)limit)

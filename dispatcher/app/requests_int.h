@@ -37,5 +37,14 @@ void tr_req_contractor_list(struct req *r);
 
 /* Fill region from a point (no-op without geo data). */
 void tr_req_region_of(struct app *a, double lat, double lon, struct tr_region *out, bool *has);
+/* Fill region from a lookup's answer (*has false at sea). */
+void tr_req_region_from(const struct tr_region_info *ri, struct tr_region *out, bool *has);
+/* A contractor with its live fields from the engine (requests_con.c). */
+void tr_req_live_view(struct app *a, const struct tr_contractor *c, int64_t now_ms,
+                      struct tr_contractor_view *v);
+
+/* directory.query / coverage.query (requests_dir.c) */
+void tr_req_directory_query(struct req *r);
+void tr_req_coverage_query(struct req *r);
 
 #endif

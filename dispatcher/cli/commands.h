@@ -23,5 +23,8 @@ int tr_cli_job(int argc, char **argv);
 int tr_cli_contractor(int argc, char **argv);
 /* truckroll fleet: the live table (cli/fleet.c). */
 int tr_cli_fleet(int argc, char **argv);
+/* truckroll directory / coverage: who is where, and the gaps (cli/directory.c). */
+int tr_cli_directory(int argc, char **argv);
+int tr_cli_coverage(int argc, char **argv);
 
 #endif

@@ -26,6 +26,8 @@ static const struct {
     { "job", tr_cli_job, "create, list, show, cancel, reassign and watch jobs" },
     { "contractor", tr_cli_contractor, "add, import (CSV), list, show and change contractors" },
     { "fleet", tr_cli_fleet, "the live fleet: who is online, available, busy, where" },
+    { "directory", tr_cli_directory, "who is where: contractors by country, state, county, skill" },
+    { "coverage", tr_cli_coverage, "qualified contractors per county or country, gaps, hours" },
     { "where", tr_cli_where, "country / US state / county of a position (no dispatcher needed)" },
 };
 
