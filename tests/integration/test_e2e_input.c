@@ -91,6 +91,7 @@ int main(int argc, char **argv)
     static const char *const ids[] = { "v-1", "v-2" };
     char j1[TR_MSG_ID_SIZE], j2[TR_MSG_ID_SIZE], dir[600], path[1200];
     struct tr_msg m;
+    int to_agent = 0, to_console = 0;
     if (argc < 3) {
         fprintf(stderr, "usage: %s TRUCKROLLD EXAMPLES_DIR\n", argv[0]);
         return 2;
@@ -120,7 +121,8 @@ int main(int argc, char **argv)
     CHECK(position_of(con, "v-fix", &lat0, &lon0));
 
     /* every invalid example where it would do harm */
-    int to_agent = 0, to_console = 0;
+    to_agent = 0;
+    to_console = 0;
     snprintf(dir, sizeof(dir), "%s/invalid", argv[2]);
     DIR *dp = opendir(dir);
     CHECK(dp != NULL);

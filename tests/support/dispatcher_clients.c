@@ -552,7 +552,7 @@ int trd_job_show(struct trd_console *c, const char *job_id, struct tr_job *job)
 }
 
 int trd_contractor_add(struct trd_console *c, const char *id, const char *skills, const char *langs,
-                       const char *timezone, const char *extra)
+                       const char *tz_name, const char *extra)
 {
     char sk[600], lg[300], args[2400];
     struct tr_msg r;
@@ -561,7 +561,7 @@ int trd_contractor_add(struct trd_console *c, const char *id, const char *skills
     snprintf(args, sizeof(args),
              "{\"contractor_id\":\"%s\",\"name\":\"Tech %s\",\"skills\":%s,\"languages\":%s,"
              "\"timezone\":\"%s\"%s%s}",
-             id, id, sk, lg, timezone, extra ? "," : "", extra ? extra : "");
+             id, id, sk, lg, tz_name, extra ? "," : "", extra ? extra : "");
     if (trd_request(c, "contractor.add", args, &r, NULL, 10000) != 0)
         return -1;
     int rc = r.type == TR_MSG_RESPONSE ? 0 : -1;
@@ -612,10 +612,9 @@ int trd_wait_available(struct trd_console *c, const char *id, bool available, in
 }
 
 int trd_enroll(struct trd_console *c, struct trd_agent *ag, const char *skills, const char *langs,
-               const char *timezone, const char *extra, double lat, double lon)
+               const char *tz_name, const char *extra, double lat, double lon)
 {
-    if (!ag ||
-        trd_contractor_add(c, ag->id, skills, langs, timezone ? timezone : "UTC", extra) != 0)
+    if (!ag || trd_contractor_add(c, ag->id, skills, langs, tz_name ? tz_name : "UTC", extra) != 0)
         return -1;
     if (trd_agent_presence(ag, true, true) != 0 || trd_agent_fix(ag, lat, lon) != 0 ||
         trd_wait_available(c, ag->id, true, 10000) != 0) {
@@ -626,11 +625,11 @@ int trd_enroll(struct trd_console *c, struct trd_agent *ag, const char *skills, 
 }
 
 struct trd_agent *trd_ready(struct trd *d, struct trd_console *c, const char *id,
-                            const char *skills, const char *langs, const char *timezone,
+                            const char *skills, const char *langs, const char *tz_name,
                             const char *extra, double lat, double lon)
 {
     struct trd_agent *ag = trd_agent_new(d, id);
-    if (ag && trd_enroll(c, ag, skills, langs, timezone, extra, lat, lon) != 0) {
+    if (ag && trd_enroll(c, ag, skills, langs, tz_name, extra, lat, lon) != 0) {
         trd_agent_free(ag);
         return NULL;
     }

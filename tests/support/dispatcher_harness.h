@@ -144,17 +144,17 @@ int trd_job_show(struct trd_console *c, const char *job_id, struct tr_job *job);
 /* contractor.add with the given extra JSON members (e.g. "\"tier\":2,...";
  * may be NULL): 0 on success. */
 int trd_contractor_add(struct trd_console *c, const char *id, const char *skills, const char *langs,
-                       const char *timezone, const char *extra);
+                       const char *tz_name, const char *extra);
 
 /* contractor.add (timezone "UTC" when NULL; extra as for trd_contractor_add),
  * then a connected fake agent online, available, at (lat, lon), and wait
  * until the dispatcher lists it available. NULL on failure. */
 struct trd_agent *trd_ready(struct trd *d, struct trd_console *c, const char *id,
-                            const char *skills, const char *langs, const char *timezone,
+                            const char *skills, const char *langs, const char *tz_name,
                             const char *extra, double lat, double lon);
 /* The same for an agent already connected: 0 on success. */
 int trd_enroll(struct trd_console *c, struct trd_agent *ag, const char *skills, const char *langs,
-               const char *timezone, const char *extra, double lat, double lon);
+               const char *tz_name, const char *extra, double lat, double lon);
 /* Wait until contractor.list says the contractor is (not) available:
  * 0, or -1 on timeout. */
 int trd_wait_available(struct trd_console *c, const char *id, bool available, int timeout_ms);
