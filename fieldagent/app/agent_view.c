@@ -78,7 +78,8 @@ char *agent_jobs_json(struct agent *a, int64_t now)
     cJSON *offers = cJSON_AddArrayToObject(o, "offers");
     cJSON *jobs = cJSON_AddArrayToObject(o, "jobs");
     cJSON_AddBoolToObject(o, "ok", 1);
-    tr_jobs_expire(&a->jobs, now);
+    if (tr_jobs_expire(&a->jobs, now) > 0)
+        a->state_dirty = true;
     for (size_t i = 0; i < a->jobs.n_offers; i++)
         cJSON_AddItemToArray(offers, offer_json(&a->jobs.offers[i], now));
     for (size_t i = 0; i < a->jobs.n_jobs; i++)
@@ -171,6 +172,8 @@ char *agent_status_json(struct agent *a, int64_t now)
     num(x, "configs", (double)a->c.configs);
     num(x, "outbox_errors", (double)a->c.outbox_errors);
     num(x, "requeues", (double)a->c.requeues);
+    pthread_mutex_lock(&a->q.mu);
     num(x, "queue_dropped", (double)a->q.dropped);
+    pthread_mutex_unlock(&a->q.mu);
     return print(o);
 }

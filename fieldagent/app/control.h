@@ -95,6 +95,17 @@ void tr_control_process(struct tr_control *c, const struct pollfd *fds, size_t n
 void tr_control_get_stats(const struct tr_control *c, struct tr_control_stats *out);
 size_t tr_control_n_clients(const struct tr_control *c);
 
+/* Results of tr_ctl_parse. */
+enum tr_ctl_parse_result {
+    TR_CTL_PARSE_OK = 0,
+    TR_CTL_PARSE_BAD_JSON = 1,    /* not one JSON object, or a NUL byte */
+    TR_CTL_PARSE_BAD_REQUEST = 2, /* missing, unknown, duplicate or mistyped key; bad value */
+    TR_CTL_PARSE_UNKNOWN = 3,     /* cmd is not a command */
+};
+/* Check one request line (len bytes, no newline) into *r; on failure msg
+ * (msglen bytes) says why, for a person. */
+int tr_ctl_parse(const char *line, size_t len, struct tr_ctl_req *r, char *msg, size_t msglen);
+
 /* Command names as on the wire ("status", "accept", ...). */
 const char *tr_ctl_cmd_name(enum tr_ctl_cmd cmd);
 /* -1 when unknown. */
