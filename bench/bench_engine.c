@@ -24,6 +24,7 @@
  * Prints a table and JSON (also to --json FILE). Asserts nothing about time.
  */
 #include "bench/bench_metros.h"
+#include "bench/bench_util.h"
 
 #include "common/geo.h"
 #include "dispatcher/core/engine.h"
@@ -36,42 +37,6 @@
 
 #define NSKILLS 16
 #define T0      1700000000000LL
-
-struct rng {
-    uint64_t s;
-};
-
-static uint64_t rnd(struct rng *r)
-{
-    uint64_t z = (r->s += 0x9e3779b97f4a7c15u);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
-}
-
-static double unif(struct rng *r)
-{
-    return (double)(rnd(r) >> 11) * (1.0 / 9007199254740992.0);
-}
-
-static double gauss(struct rng *r)
-{
-    double u = unif(r) + 1e-300, v = unif(r);
-    return sqrt(-2.0 * log(u)) * cos(2.0 * M_PI * v);
-}
-
-static double now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 /* v sorted by the caller; nearest rank. */
 static double q_sorted(const double *v, size_t n, double q)

@@ -14,35 +14,13 @@
 
 #include "common/geo.h"
 #include "tests/support/check.h"
+#include "tests/support/rng.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 
 #define NSKILL 8
-
-struct rng {
-    uint64_t s;
-};
-
-static uint64_t rnd(struct rng *r)
-{
-    uint64_t z = (r->s += 0x9e3779b97f4a7c15u);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
-}
-
-static double unif(struct rng *r)
-{
-    return (double)(rnd(r) >> 11) * (1.0 / 9007199254740992.0);
-}
-
-static double gauss(struct rng *r)
-{
-    double u = unif(r) + 1e-300, v = unif(r);
-    return sqrt(-2.0 * log(u)) * cos(2.0 * M_PI * v);
-}
 
 static double clampd(double x, double lo, double hi)
 {
