@@ -367,15 +367,24 @@ static void check_store(const char *db)
         struct tr_store_offer *of = NULL;
         size_t no = 0;
         CHECK(tr_store_job_offers(s, j->job_id, &of, &no) == TR_STORE_OK);
-        int acc = 0;
-        for (size_t k = 0; k < no; k++)
+        int acc = 0, pending = 0;
+        for (size_t k = 0; k < no; k++) {
             acc += of[k].outcome == TR_OFFER_ACCEPTED;
+            pending += of[k].outcome == TR_OFFER_PENDING;
+        }
         if (acc > 1) {
             double_accept++;
             fprintf(stderr, "job %s: %d accepted offers\n", j->job_id, acc);
         }
         free(of);
-        if (open_state(j->state) || (j->state == TR_JOB_UNASSIGNED && !j->has_reason)) {
+        /* Stuck means open with nobody owning it. A job in progress when the
+         * dispatcher was stopped is not stuck: an unassigned job may be
+         * retried (fleet changed) between the last job.list and the stop. */
+        bool owned = (j->state == TR_JOB_OFFERED && pending == 1) ||
+                     ((j->state == TR_JOB_ACCEPTED || j->state == TR_JOB_EN_ROUTE ||
+                       j->state == TR_JOB_ON_SITE) &&
+                      j->has_assignee && acc == 1);
+        if ((open_state(j->state) && !owned) || (j->state == TR_JOB_UNASSIGNED && !j->has_reason)) {
             stuck++;
             fprintf(stderr, "job %s stuck in %s\n", j->job_id, tr_msg_job_state_name(j->state));
         }
