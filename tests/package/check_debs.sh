@@ -11,7 +11,7 @@
 #  - ELF: every program is for ARCH (readelf -h: machine, and for armhf EABI5
 #    hard-float with Tag_ABI_VFP_args), has no .symtab (stripped), and runs
 #    (--version, natively or under qemu-user);
-#  - dpkg -x into a temporary root: systemd-analyze verify of each unit (its
+#  - dpkg -x into a temporary root: systemd-analyze verify --man=no (no man-db needed) of each unit (its
 #    ExecStart pointed into that root), ExecStart exists there, Type=notify
 #    only if the program imports sd_notify (common/notify), the shipped config
 #    loads (--print-config -c), geo.bin is where truckrolld/truckroll look;
@@ -131,7 +131,7 @@ for deb in "${debs[@]}"; do
         check "$u: ExecStart $exec_path is in the package" test -x "$root$exec_path"
         mkdir -p "$tmp/units"
         sed "s|^ExecStart=/|ExecStart=$root/|" "$unit" >"$tmp/units/$u"
-        if out=$(systemd-analyze verify "$tmp/units/$u" 2>&1) && [ -z "$out" ]; then
+        if out=$(systemd-analyze verify --man=no "$tmp/units/$u" 2>&1) && [ -z "$out" ]; then
             ok "$u: systemd-analyze verify"
         else
             bad "$u: systemd-analyze verify: $out"
