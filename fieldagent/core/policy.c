@@ -1,18 +1,19 @@
 /*
- * fieldagent/core/policy.c: the reporting policy (see policy.h): velocity
- * estimates from recent fixes, the report rules (first, mode, drift,
- * look-ahead, stop, heartbeat) and the dispatcher's scaling. Pure:
- * no clock, no I/O, no allocation. The baselines are in policy_baseline.c.
+ * fieldagent/core/policy.c: the reporting policy (see policy.h): the report
+ * rules (first, mode, drift, look-ahead, stop, heartbeat) and the
+ * dispatcher's scaling. Pure: no clock, no I/O, no allocation. Velocity,
+ * turn rate, outliers and the forecast are in policy_track.c, the
+ * baselines in policy_baseline.c.
  */
 #include "fieldagent/core/policy.h"
+
+#include "fieldagent/core/policy_int.h"
 
 #include <math.h>
 #include <string.h>
 
 /* Speeds below this are standing still (the predictor's own cut-off). */
 #define STILL_MPS TR_GEO_PREDICT_MIN_SPEED_MPS
-/* Sideways acceleration a road vehicle stays under, m/s^2. */
-#define MAX_LAT_ACC 6.0
 
 static const struct tr_policy_mode_params mode_defaults[TR_POLICY_N_MODES] = {
     [TR_MODE_IDLE] = { 200.0, 5000, 300000, 900000 },
@@ -31,6 +32,9 @@ void tr_policy_params_default(struct tr_policy_params *pp)
     pp->horizon_s = TR_POLICY_HORIZON_S;
     pp->latency_ms = 1000;
     pp->max_fix_gap_ms = 10000;
+    pp->vel_gap_ms = 30000;
+    pp->max_speed_mps = 70.0;
+    pp->aim_s = 0.0;
     pp->stop_ratio = 0.3;
     pp->stop_min_mps = 3.0;
     pp->features = TR_POLICY_F_ALL;
@@ -45,7 +49,9 @@ static bool params_ok(const struct tr_policy_params *pp)
             return false;
     }
     return isfinite(pp->horizon_s) && pp->horizon_s > 0.0 && pp->latency_ms >= 0 &&
-           pp->max_fix_gap_ms > 0 && isfinite(pp->stop_ratio) && pp->stop_ratio >= 0.0 &&
+           pp->max_fix_gap_ms > 0 && pp->vel_gap_ms > 0 && isfinite(pp->max_speed_mps) &&
+           pp->max_speed_mps > 0.0 && isfinite(pp->aim_s) && pp->aim_s >= 0.0 &&
+           pp->aim_s <= 60.0 && isfinite(pp->stop_ratio) && pp->stop_ratio >= 0.0 &&
            pp->stop_ratio < 1.0 && isfinite(pp->stop_min_mps) && pp->stop_min_mps >= STILL_MPS;
 }
 
@@ -66,77 +72,9 @@ int tr_policy_init(struct tr_policy *p, const struct tr_policy_params *pp)
     return rc;
 }
 
-static double norm360(double deg)
-{
-    double d = fmod(deg, 360.0);
-    if (d < 0.0)
-        d += 360.0;
-    return d >= 360.0 ? 0.0 : d;
-}
-
 static bool fix_usable(const struct tr_fix *f)
 {
     return f->mode >= 2 && tr_geo_valid(f->lat, f->lon) && f->t >= 0;
-}
-
-/* The sample for a new fix: its velocity from the receiver where given,
- * else from the previous fix. */
-static void make_sample(const struct tr_policy *p, const struct tr_fix *f,
-                        struct tr_policy_sample *s)
-{
-    const struct tr_policy_sample *prev = p->n_hist ? &p->hist[0] : NULL;
-    int64_t dt = prev ? f->t - prev->t_ms : 0;
-    bool near = prev && dt > 0 && dt <= p->p.max_fix_gap_ms;
-    double moved = near ? tr_geo_distance_m(prev->lat, prev->lon, f->lat, f->lon) : 0.0;
-
-    memset(s, 0, sizeof *s);
-    s->t_ms = f->t;
-    s->lat = f->lat;
-    s->lon = tr_geo_normalize_lon(f->lon);
-    if (f->has_speed && isfinite(f->speed) && f->speed >= 0.0)
-        s->speed_mps = f->speed > 150.0 ? 150.0 : f->speed;
-    else if (near)
-        s->speed_mps = fmin(moved / ((double)dt / 1000.0), 150.0);
-    if (f->has_heading && isfinite(f->heading)) {
-        s->heading_deg = norm360(f->heading);
-        s->has_heading = true;
-    } else if (near && moved >= 1.0) {
-        s->heading_deg = tr_geo_bearing_deg(prev->lat, prev->lon, f->lat, f->lon);
-        s->has_heading = isfinite(s->heading_deg);
-        /* A position jump can reverse a derived heading; a vehicle cannot
-         * turn faster than ~MAX_LAT_ACC sideways allows. Hold the previous
-         * heading once; a real turn shows again at the next fix. */
-        if (s->has_heading && prev->has_heading && !prev->held && s->speed_mps >= 3.0 &&
-            prev->speed_mps >= 3.0) {
-            double dt_s = (double)dt / 1000.0;
-            double max_deg =
-                10.0 + dt_s * (MAX_LAT_ACC / s->speed_mps) * (180.0 / 3.14159265358979);
-            double turn = fabs(fmod(s->heading_deg - prev->heading_deg + 540.0, 360.0) - 180.0);
-            if (turn > max_deg) {
-                s->heading_deg = prev->heading_deg;
-                s->held = true;
-            }
-        }
-    } else if (prev && prev->has_heading) {
-        s->heading_deg = prev->heading_deg;
-        s->has_heading = true;
-    }
-}
-
-/* The report for the newest sample: its position, time and velocity. */
-static void make_report(const struct tr_policy *p, struct tr_geo_report *r)
-{
-    const struct tr_policy_sample *s = &p->hist[0];
-    memset(r, 0, sizeof *r);
-    r->lat = s->lat;
-    r->lon = s->lon;
-    r->t_ms = s->t_ms;
-    r->speed_mps = s->speed_mps;
-    r->has = TR_GEO_HAS_SPEED;
-    if (s->has_heading) {
-        r->heading_deg = s->heading_deg;
-        r->has |= TR_GEO_HAS_HEADING;
-    }
 }
 
 static double drift_at(const struct tr_policy *p, int64_t t_ms, double lat, double lon)
@@ -151,16 +89,15 @@ static double drift_at(const struct tr_policy *p, int64_t t_ms, double lat, doub
 static bool ahead(const struct tr_policy *p, double threshold_m)
 {
     const struct tr_policy_sample *s = &p->hist[0];
-    int64_t gap = p->n_hist > 1 ? s->t_ms - p->hist[1].t_ms : 1000;
+    int64_t gap = p->gap_ms > 0 ? p->gap_ms : 1000;
     if (gap < 100)
         gap = 100;
     if (gap > p->p.max_fix_gap_ms)
         gap = p->p.max_fix_gap_ms;
     int64_t la = gap + p->p.latency_ms;
-    double lat = s->lat, lon = s->lon;
-    if (s->has_heading && s->speed_mps >= STILL_MPS)
-        tr_geo_destination(s->lat, s->lon, s->heading_deg, s->speed_mps * (double)la / 1000.0, &lat,
-                           &lon);
+    double lat, lon;
+    tr_policy_track_forecast(s, (double)la / 1000.0, (p->p.features & TR_POLICY_F_TURN) != 0, &lat,
+                             &lon);
     return drift_at(p, s->t_ms + la, lat, lon) > threshold_m;
 }
 
@@ -217,13 +154,20 @@ enum tr_report_reason tr_policy_on_fix(struct tr_policy *p, const struct tr_fix 
         return TR_REPORT_NONE;
     }
     struct tr_policy_sample s;
-    make_sample(p, fix, &s);
+    if (!tr_policy_track_sample(p, fix, &s)) {
+        p->n_rejected++;
+        p->n_outliers++;
+        return TR_REPORT_NONE;
+    }
+    if (s.dt_ms > 0) /* the fix interval, for the look-ahead */
+        p->gap_ms = s.dt_ms;
+    p->n_rejected = 0;
     memmove(&p->hist[1], &p->hist[0], sizeof p->hist[0] * (TR_POLICY_HIST - 1));
     p->hist[0] = s;
     if (p->n_hist < TR_POLICY_HIST)
         p->n_hist++;
     p->n_fixes++;
-    make_report(p, &p->cur);
+    tr_policy_track_report(p, &p->cur);
 
     if (!p->have_report)
         return emit(p, TR_REPORT_FIRST, mode, now_ms, report_out);

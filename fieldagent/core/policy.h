@@ -9,7 +9,7 @@
  *   FIRST     the first usable fix;
  *   MODE      the agent's mode (idle, offered, en route, ...) changed;
  *   DRIFT     the fix is more than threshold_m from the dispatcher's estimate;
- *   AHEAD     it will be, judging by the current velocity, by the time the
+ *   AHEAD     it will be, judging by the current velocity (and turn rate), by the time the
  *             next fix has come and a report sent then has been delivered
  *             (look-ahead of one fix interval + latency_ms);
  *   STOP      the contractor has all but stopped while the dispatcher still
@@ -41,13 +41,31 @@
  * the look-ahead while the speed changes.
  *
  * What the report carries: the fix's position and time, and the speed and
- * heading the policy chose (the receiver's speed and course; where it gives
- * none, derived from the previous fix, a physically impossible turn held
- * back for one fix). Smoothing the velocity over a few fixes, or reporting
- * again at the end of each turn, were tried and cost 5-20 % more messages on
- * the real tracks: the newest velocity is the best guess of the next one.
- * The agent MUST send these values in its `loc` fix, not the raw receiver
- * ones, or the dispatcher's prediction differs from the agent's.
+ * heading the policy chose: the receiver's speed and course; where it gives
+ * none, derived from the previous fix (up to vel_gap_ms back, 30 s: sparse
+ * loggers still give a velocity), a physically impossible turn held back
+ * for one fix. With F_TURN the policy also estimates the turn rate (from
+ * successive courses, or successive chords between fixes) and moves a
+ * derived heading from the chord's (the heading half an interval ago) to
+ * the fix; the look-ahead (AHEAD) then forecasts along the turn, not
+ * straight on. With aim_s > 0 the report's heading and speed are those of
+ * the chord to where the turn takes it aim_s later (default 0: on the real
+ * tracks it saved nothing and cost accuracy). Smoothing the velocity over
+ * a few fixes (or choosing, among mean velocities over 4/8/16 s, the one
+ * whose line fits the recent track best), or reporting again at the end of
+ * each turn, were tried and cost messages or saved none: the newest
+ * velocity is the best guess of the next one. The wire contract is
+ * unchanged: the dispatcher still carries the last report forward in a
+ * straight line (tr_geo_predict); the turn model only decides when to
+ * report. The agent MUST send these values in its `loc` fix, not the raw
+ * receiver ones, or the dispatcher's prediction differs from the agent's.
+ *
+ * Outliers (F_OUTLIER): a fix more than 50 m from the newest used one and
+ * further than max_speed_mps (70 m/s, 250 km/h) allows in the time between
+ * is a position jump, not a drive: it is rejected and counted in
+ * n_outliers (not in n_fixes or n_ignored), and no report is made from it.
+ * After two rejections in a row the third such fix is taken as a new start
+ * (the receiver really moved, e.g. after a long outage).
  *
  * What it does not do: I/O, clocks (time comes in as now_ms; fix times as
  * fix->t), MQTT, queueing or batching of reports (the outbox does that), or
@@ -56,7 +74,7 @@
  * The struct tr_policy is a plain state struct so it can live inside the
  * agent's context without allocation: set it up with tr_policy_init and use
  * only the functions below; its members are private, except that callers
- * may read the counters (n_fixes, n_ignored, n_reports) and `cur`, the
+ * may read the counters (n_fixes, n_ignored, n_outliers, n_reports) and `cur`, the
  * newest fix as it would be reported. Not thread-safe (one owner). Also
  * here: the two baselines the benchmark compares against (a 50 m
  * distance-threshold reporter and fixed-rate reporting).
@@ -96,9 +114,11 @@ enum tr_report_reason {
 
 /* Optional parts of the policy (all on by default; the bench and the sim
  * switch them off to show what each buys). */
-#define TR_POLICY_F_AHEAD 0x1u /* look-ahead reports */
-#define TR_POLICY_F_STOP  0x2u /* stop reports */
-#define TR_POLICY_F_ALL   0x3u
+#define TR_POLICY_F_AHEAD   0x1u /* look-ahead reports */
+#define TR_POLICY_F_STOP    0x2u /* stop reports */
+#define TR_POLICY_F_TURN    0x4u /* turn-rate model: heading, look-ahead, aimed report */
+#define TR_POLICY_F_OUTLIER 0x8u /* reject fixes that imply an impossible speed */
+#define TR_POLICY_F_ALL     0xfu
 
 struct tr_policy_mode_params {
     double threshold_m;      /* drift from the dispatcher's estimate that triggers a report */
@@ -111,7 +131,10 @@ struct tr_policy_params {
     struct tr_policy_mode_params mode[TR_POLICY_N_MODES]; /* by enum tr_agent_mode */
     double horizon_s;                                     /* TR_POLICY_HORIZON_S */
     int64_t latency_ms;     /* expected delivery latency, added to the look-ahead */
-    int64_t max_fix_gap_ms; /* fixes further apart than this do not give a velocity */
+    int64_t max_fix_gap_ms; /* the longest fix interval the look-ahead assumes */
+    int64_t vel_gap_ms;     /* fixes further apart than this do not give a velocity */
+    double max_speed_mps;   /* F_OUTLIER: a fix this fast from the last one is rejected */
+    double aim_s;           /* F_TURN: the reported heading aims this far along the turn */
     double stop_ratio;      /* F_STOP: report when speed < this x the reported speed ... */
     double stop_min_mps;    /* ... and the reported speed is at least this */
     unsigned features;      /* TR_POLICY_F_* */
@@ -123,7 +146,11 @@ struct tr_policy_sample {
     double lat, lon;
     double speed_mps, heading_deg; /* estimated; heading valid if has_heading */
     bool has_heading;
-    bool held; /* heading held over from the previous fix (implausible turn) */
+    bool held;        /* heading held over from the previous fix (implausible turn) */
+    double chord_deg; /* bearing from the previous fix, if has_chord */
+    bool has_chord;
+    double turn_dps; /* estimated turn rate, degrees/s clockwise (0: none known) */
+    int64_t dt_ms;   /* interval from the previous sample it was derived from (0: none) */
 };
 
 /* The policy's state: members are private but for those named above. */
@@ -137,25 +164,29 @@ struct tr_policy {
     int n_hist;
     struct tr_policy_sample hist[TR_POLICY_HIST]; /* newest first */
     struct tr_geo_report cur;                     /* the newest fix, as it would be reported */
-    uint64_t n_fixes, n_ignored;
+    int64_t gap_ms;                               /* smoothed fix interval (0: not known yet) */
+    int n_rejected;                               /* outliers rejected in a row */
+    uint64_t n_fixes, n_ignored, n_outliers;
     uint64_t n_reports[TR_REPORT_REASONS];
 };
 
 /* Defaults: en route 45 m, 60 s moving, 300 s still, no minimum interval;
  * offered 50 m; on site 100 m; idle 200 m; off shift 1000 m (longer
  * intervals as the mode loosens); horizon TR_POLICY_HORIZON_S, latency
- * 1000 ms, fix gap 10 s, stop at 0.3 x a reported speed of 3 m/s or more,
- * all features. */
+ * 1000 ms, fix gap 10 s, velocity gap 30 s, outliers above 70 m/s, aim 0 s,
+ * stop at 0.3 x a reported speed of 3 m/s or more, all features. */
 void tr_policy_params_default(struct tr_policy_params *pp);
 /* Start with no report sent. pp may be NULL (defaults). Returns
  * TR_POLICY_ERR_INVALID for a NULL p, or thresholds / intervals that are
- * not finite or not positive (then p is set up with the defaults). */
+ * not finite or not positive, or aim_s outside 0..60 (then p is set up
+ * with the defaults). */
 int tr_policy_init(struct tr_policy *p, const struct tr_policy_params *pp);
 
 /*
  * A new fix at the agent's time now_ms, in mode `mode`. Fixes with mode < 2,
  * a non-finite or out-of-range lat/lon, or a time not after the previous
- * fix's are ignored (counted). Non-finite or negative speed and non-finite
+ * fix's are ignored (counted in n_ignored); outliers are rejected (counted
+ * in n_outliers; see above). Non-finite or negative speed and non-finite
  * heading count as absent; absent ones are derived from the previous fix.
  * Returns TR_REPORT_NONE, or the reason for a report, which is then in
  * *report_out (t_ms = fix->t, the fix's position, the chosen speed and

@@ -16,7 +16,11 @@
  * previous one (the receiver was off: the same 10 s after which the 1 Hz
  * baseline stops counting) is not in max_err_m: no reporter could know
  * where the contractor went meanwhile. Those fixes are counted and their
- * worst error shown in the table.
+ * worst error shown in the table. So are fixes the policy rejects as
+ * outliers (a jump no vehicle makes: policy.h, F_OUTLIER): such a fix is
+ * not where the contractor was, so it is not a true position to measure
+ * against; the baselines do not see them either (each reporter is fed the
+ * same fixes). Their count and worst error are in the table, never hidden.
  *
  * Does not talk to a broker or read a clock: fix times are the only time,
  * so the output is the same on every run.
@@ -70,7 +74,7 @@ int tr_sim_policy_run(const struct tr_gpx *g, const struct tr_policy_params *pp,
     out->points = g->n_points;
     for (size_t i = 0; i < g->n_points; i++) {
         const struct tr_fix *f = &g->points[i].fix;
-        uint64_t used_before = pol.n_fixes;
+        uint64_t used_before = pol.n_fixes, outliers_before = pol.n_outliers;
         struct tr_geo_report rep;
         double err = NAN;
 
@@ -80,6 +84,15 @@ int tr_sim_policy_run(const struct tr_gpx *g, const struct tr_policy_params *pp,
             err = tr_geo_distance_m(f->lat, f->lon, lat, lon);
         }
         enum tr_report_reason why = tr_policy_on_fix(&pol, f, mode, f->t, &rep);
+        if (pol.n_outliers != outliers_before) { /* rejected as an impossible jump */
+            out->outliers++;
+            if (isfinite(err) && err > out->max_err_outlier_m)
+                out->max_err_outlier_m = err;
+            if (trace)
+                fprintf(trace, "%d,%lld,%.7f,%.7f,,,%.2f,outlier\n", g->points[i].line,
+                        (long long)f->t, f->lat, f->lon, isfinite(err) ? err : 0.0);
+            continue;
+        }
         if (pol.n_fixes == used_before) { /* ignored by the policy */
             out->skipped++;
             continue;
@@ -140,7 +153,7 @@ static void usage(FILE *to)
           "SYNOPSIS\n"
           "    truckroll-sim policy TRACK.gpx [--state STATE] [--threshold M] [--json]\n"
           "                         [--distance M] [--latency MS] [--no-ahead] [--no-stop]\n"
-          "                         [--trace FILE]\n"
+          "                         [--no-turn] [--no-outlier] [--trace FILE]\n"
           "\n"
           "DESCRIPTION\n"
           "    Feeds the timed track points of TRACK.gpx (GPX 1.0 or 1.1), in file order, to\n"
@@ -168,6 +181,9 @@ static void usage(FILE *to)
           "    --no-ahead, --no-stop\n"
           "                    switch off the look-ahead or the stop rule of the policy, to\n"
           "                    see what each buys.\n"
+          "    --no-turn       switch off the turn-rate model (heading, look-ahead and the\n"
+          "                    aimed heading of reports: straight lines only).\n"
+          "    --no-outlier    use every fix, even one that implies an impossible speed.\n"
           "    --json          print one JSON object instead of the table.\n"
           "    --trace FILE    write one CSV line per used fix to FILE ('-': stdout).\n"
           "    -h, --help      print this help.\n"
@@ -186,7 +202,8 @@ static void usage(FILE *to)
           "               at a fix counts from the next fix on (it is in flight until\n"
           "               then), so this includes one fix interval of latency. Fixes\n"
           "               more than 10 s after the previous one (the receiver was off)\n"
-          "               are left out and shown apart in the table;\n"
+          "               are left out and shown apart in the table, and so are fixes\n"
+          "               the policy rejected as impossible jumps (outliers);\n"
           "    distance_policy_messages\n"
           "               what the distance-threshold reporter sends on the same fixes.\n"
           "    The table adds the reasons for the reports, the 95th percentile error and\n"
@@ -238,6 +255,8 @@ static void print_table(const char *path, enum tr_agent_mode mode,
     printf("after gaps   %zu fixes more than 10 s after the previous one, not in the above:"
            " max %.1f m\n",
            r->after_gaps, r->max_err_after_gap_m);
+    printf("outliers     %zu fixes rejected as impossible jumps, not in the above: max %.1f m\n",
+           r->outliers, r->max_err_outlier_m);
 }
 
 int tr_sim_policy_main(int argc, char **argv)
@@ -267,6 +286,10 @@ int tr_sim_policy_main(int argc, char **argv)
             pp.features &= ~TR_POLICY_F_AHEAD;
         } else if (!strcmp(a, "--no-stop")) {
             pp.features &= ~TR_POLICY_F_STOP;
+        } else if (!strcmp(a, "--no-turn")) {
+            pp.features &= ~TR_POLICY_F_TURN;
+        } else if (!strcmp(a, "--no-outlier")) {
+            pp.features &= ~TR_POLICY_F_OUTLIER;
         } else if (!strcmp(a, "--state") && val) {
             if (tr_msg_agent_mode_parse(val, &mode) != 0) {
                 fprintf(stderr, "truckroll-sim policy: unknown state '%s'\n", val);

@@ -33,6 +33,8 @@ struct tr_sim_policy_result {
     size_t over_50m;            /* fixes where the error was over 50 m */
     size_t after_gaps;          /* fixes more than 10 s after the previous one */
     double max_err_after_gap_m; /* their worst error (not in max_err_m) */
+    size_t outliers;            /* fixes the policy rejected as impossible jumps */
+    double max_err_outlier_m;   /* their worst error (not in max_err_m) */
 };
 
 /* Replay every point of g as a fix (fix time = now) in `mode`, with the
