@@ -186,8 +186,15 @@ int eng_con_jobs_today(const struct tr_engine *eng, const struct eng_con *c, int
 
 void eng_con_count_accept(struct tr_engine *eng, uint32_t ci)
 {
+    eng_con_count_accept_at(eng, ci, eng->now);
+}
+
+void eng_con_count_accept_at(struct tr_engine *eng, uint32_t ci, int64_t t)
+{
     struct eng_con *c = &eng->con[ci];
     int32_t d = day_of(eng->now, c->utc_offset_s);
+    if (day_of(t, c->utc_offset_s) != d)
+        return; /* another local day: not today's */
     if (c->day != d) {
         c->day = d;
         c->jobs_today = 0;
@@ -584,4 +591,20 @@ int tr_engine_contractor_info(const struct tr_engine *eng, const char *agent_id,
     out->jobs_today = eng_con_jobs_today(eng, c, now_ms);
     out->reported_active_jobs = c->reported_jobs;
     return TR_ENGINE_OK;
+}
+
+uint32_t tr_engine_contractor_count(const struct tr_engine *eng)
+{
+    return eng ? eng->n_con : 0;
+}
+
+int tr_engine_contractor_at(const struct tr_engine *eng, uint32_t index, int64_t now_ms,
+                            const char **agent_id, struct tr_engine_contractor_info *out)
+{
+    if (!eng || !agent_id || !out)
+        return TR_ENGINE_EINVAL;
+    if (index >= eng->n_con)
+        return TR_ENGINE_ENOENT;
+    *agent_id = eng->con[index].id;
+    return tr_engine_contractor_info(eng, eng->con[index].id, now_ms, out);
 }

@@ -306,10 +306,14 @@ void eng_job_free_slot(struct tr_engine *eng, uint32_t ji)
 
 /* ---------------------------------------------------------- tick */
 
+/* Fleet index rebuild work per tick, in tr_fleet_rebuild_step units (~ns):
+ * a tick never stalls much longer than this for index maintenance. */
+#define ENG_REBUILD_WORK 300000u
+
 /* Index maintenance, spread out: when a fleet is due (rebuild_every updates
  * since the last cycle, or a large overflow), its changed skill trees are
- * rebuilt one per tick, so no tick stalls for a whole rebuild (the largest
- * tree at 1M contractors still takes ~0.1 s). */
+ * rebuilt one after the other, each in bounded steps, one step per tick
+ * (a whole tree at 1M contractors would stall a tick for ~0.1 s). */
 static void maybe_rebuild(struct tr_engine *eng, struct tr_fleet *f, struct eng_rebuild *rb,
                           uint64_t every)
 {
@@ -327,9 +331,12 @@ static void maybe_rebuild(struct tr_engine *eng, struct tr_fleet *f, struct eng_
         rb->u0 = s.updates_since_rebuild;
     }
     if (rb->pending) {
-        uint64_t bit = rb->pending & (~rb->pending + 1);
-        rb->pending &= ~bit;
-        if (tr_fleet_rebuild(f, bit) == TR_FLEET_OK)
+        unsigned bit = (unsigned)__builtin_ctzll(rb->pending);
+        bool done = false;
+        int r = tr_fleet_rebuild_step(f, bit, ENG_REBUILD_WORK, &done);
+        if (r != TR_FLEET_OK || done)
+            rb->pending &= ~(UINT64_C(1) << bit); /* ENOMEM: retried next cycle */
+        if (r == TR_FLEET_OK && done)
             eng->st.rebuilds++;
     }
 }
@@ -417,4 +424,11 @@ void tr_engine_stats(const struct tr_engine *eng, struct tr_engine_stats *out)
         out->assigned += j->assignee != ENG_NONE;
         out->unassigned += j->state == TR_JOB_UNASSIGNED;
     }
+}
+
+void tr_engine_job_gauges(const struct tr_engine *eng, uint32_t *open_jobs, uint32_t *unassigned)
+{
+    /* unassigned <=> in the retry queue (tr_engine_check_invariants) */
+    *open_jobs = eng ? eng->open_jobs : 0;
+    *unassigned = eng ? eng->unassigned_q.n : 0;
 }

@@ -138,8 +138,9 @@ const char *tr_engine_strerror(int err);
  *                       negative = never
  *   predict_horizon_s   ... but never further than this past the fix [120 s]
  *   rebuild_every       fleet index updates between rebuild cycles [250000];
- *                       a cycle rebuilds the changed skill trees one per
- *                       tick
+ *                       a cycle rebuilds the changed skill trees one after
+ *                       the other, in bounded steps (one per tick, well
+ *                       under a millisecond each: tr_fleet_rebuild_step)
  *   kernel              fleet vector kernel [auto]
  */
 struct tr_engine_params {
@@ -333,6 +334,17 @@ struct tr_engine_contractor_info {
 int tr_engine_contractor_info(const struct tr_engine *eng, const char *agent_id, int64_t now_ms,
                               struct tr_engine_contractor_info *out);
 
+/* Sweeps over the whole fleet (the web map feed): contractors live in slots
+ * 0 .. tr_engine_contractor_count() - 1, one each, in the order they were
+ * first added; a slot is never reused (retired contractors keep theirs,
+ * active false). tr_engine_contractor_at fills *out like
+ * tr_engine_contractor_info and points *agent_id at the engine's copy of the
+ * id (valid until the next call that changes the engine). ENOENT past the
+ * end. */
+uint32_t tr_engine_contractor_count(const struct tr_engine *eng);
+int tr_engine_contractor_at(const struct tr_engine *eng, uint32_t index, int64_t now_ms,
+                            const char **agent_id, struct tr_engine_contractor_info *out);
+
 /* ------------------------------------------------------------------- jobs */
 
 /*
@@ -450,6 +462,16 @@ struct tr_engine_job_record {
  */
 int tr_engine_recover_job(struct tr_engine *eng, const struct tr_engine_job_record *r,
                           int64_t now_ms);
+/*
+ * Count one accept the store holds (an offer the agent accepted at
+ * accepted_ms) into the contractor's "jobs today" when it falls on their
+ * local today (by the UTC offset from tr_engine_set_on_shift: call this after
+ * the shift flags). Earlier days are ignored. Call it once per stored accept
+ * after a restart, not for accepts the engine made itself. No actions.
+ * ENOENT for an unknown agent.
+ */
+int tr_engine_recover_accept(struct tr_engine *eng, const char *agent_id, int64_t accepted_ms,
+                             int64_t now_ms);
 /* Drop an open job from memory without any action (resync after a failed
  * commit, before tr_engine_recover_job). */
 int tr_engine_job_forget(struct tr_engine *eng, const char *job_id, int64_t now_ms);
@@ -470,6 +492,9 @@ struct tr_engine_stats {
 };
 
 void tr_engine_stats(const struct tr_engine *eng, struct tr_engine_stats *out);
+/* Open and unassigned jobs in O(1), for gauges read every tick
+ * (tr_engine_stats walks every contractor: ~10 ms at 1M). */
+void tr_engine_job_gauges(const struct tr_engine *eng, uint32_t *open_jobs, uint32_t *unassigned);
 
 /*
  * Check every invariant (for tests; O(contractors + jobs)): no job has two

@@ -222,6 +222,9 @@ enum tr_engine_unavail eng_con_unavail(const struct tr_engine *eng, const struct
 void eng_con_refresh(struct tr_engine *eng, uint32_t ci);
 int eng_con_jobs_today(const struct tr_engine *eng, const struct eng_con *c, int64_t now);
 void eng_con_count_accept(struct tr_engine *eng, uint32_t ci);
+/* Count an accept made at t (<= eng->now) when t falls on the contractor's
+ * local today (its current UTC offset); other days are ignored. */
+void eng_con_count_accept_at(struct tr_engine *eng, uint32_t ci, int64_t t);
 /* Contractor timer fired. */
 void eng_con_timer(struct tr_engine *eng, uint32_t ci);
 double eng_speed_mps(const struct tr_engine *eng, unsigned travel_mode);

@@ -1,7 +1,9 @@
 /*
  * dispatcher/core/fleet.c: the contractor table of the live fleet index:
  * lifecycle, validation, upsert / move / eligibility / remove, the
- * back-pointer pool (one slot per skill bit, by rank), rebuild and stats.
+ * back-pointer pool (two slots per skill bit, by rank: one per tree
+ * generation), rebuild (whole, or in bounded steps via fleet_rebuild.c),
+ * stats and the consistency check.
  *
  * Does not search (fleet_knn.c, fleet_search.c) or lay out trees
  * (fleet_index.c). Every mutation validates and reserves memory first, so an
@@ -14,6 +16,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define DEG2RAD (3.14159265358979323846 / 180.0)
 
@@ -52,6 +55,38 @@ const char *tr_fleet_kernel_name(enum tr_fleet_kernel kernel)
         return "avx512";
     }
     return "unknown";
+}
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+void *fleet_big_alloc(size_t size, bool huge)
+{
+    if (size < HUGE_PAGE)
+        return aligned_alloc(64, (size + 63) / 64 * 64);
+    void *p = aligned_alloc(HUGE_PAGE, (size + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE);
+    if (p && huge)
+        fleet_big_advise(p, size);
+    return p;
+}
+
+void fleet_big_release(void *p, size_t size)
+{
+    /* whole pages inside the block only: malloc's own headers lie outside */
+    uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095,
+              e = ((uintptr_t)p + size) & ~(uintptr_t)4095;
+    if (e > a)
+        (void)madvise((void *)a, e - a, MADV_DONTNEED);
+}
+
+void fleet_big_advise(void *p, size_t size)
+{
+#ifdef MADV_HUGEPAGE
+    if (p && size >= HUGE_PAGE)
+        (void)madvise(p, (size + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)size;
+#endif
 }
 
 void fleet_unit(double lat, double lon, float v[3])
@@ -95,7 +130,7 @@ int tr_fleet_new(uint32_t capacity, const struct tr_fleet_params *params, struct
     f->leaf_fill = p.leaf_fill;
     f->kernel = p.kernel;
     f->search = fleet_search_select(p.kernel);
-    f->rec = aligned_alloc(64, (size_t)capacity * sizeof(*f->rec));
+    f->rec = fleet_big_alloc((size_t)capacity * sizeof(*f->rec), true);
     if (!f->rec) {
         free(f);
         return TR_FLEET_ENOMEM;
@@ -111,17 +146,12 @@ void tr_fleet_free(struct tr_fleet *f)
         return;
     for (unsigned b = 0; b < 64; b++)
         fleet_index_free(&f->ix[b]);
+    fleet_grave_free(f);
     free(f->rec);
     free(f->bp);
     free(f->heap);
     free(f->pend);
     free(f);
-}
-
-static bool is_indexed(const struct fleet_rec *r)
-{
-    return (r->flags & (FLEET_PRESENT | FLEET_ELIGIBLE)) == (FLEET_PRESENT | FLEET_ELIGIBLE) &&
-           r->skills != 0;
 }
 
 /* Move the live back-pointer ranges to a fresh pool without the garbage. */
@@ -153,7 +183,7 @@ static int bp_compact(struct tr_fleet *f, size_t extra)
  * itself moves only in bp_assign(), after the old entries are gone. */
 static int bp_reserve(struct tr_fleet *f, uint32_t c, uint64_t skills)
 {
-    unsigned need = (unsigned)__builtin_popcountll(skills);
+    unsigned need = 2u * (unsigned)__builtin_popcountll(skills);
 
     if (need <= f->rec[c].bp_cap || f->bp_len + need <= f->bp_alloc)
         return TR_FLEET_OK;
@@ -171,7 +201,7 @@ static int bp_reserve(struct tr_fleet *f, uint32_t c, uint64_t skills)
 static void bp_assign(struct tr_fleet *f, uint32_t c, uint64_t skills)
 {
     struct fleet_rec *r = &f->rec[c];
-    unsigned need = (unsigned)__builtin_popcountll(skills);
+    unsigned need = 2u * (unsigned)__builtin_popcountll(skills);
 
     if (need <= r->bp_cap)
         return;
@@ -184,7 +214,7 @@ static void bp_assign(struct tr_fleet *f, uint32_t c, uint64_t skills)
 static int reserve_indexes(struct tr_fleet *f, uint64_t skills)
 {
     for (uint64_t m = skills; m; m &= m - 1) {
-        int rc = fleet_index_reserve(&f->ix[__builtin_ctzll(m)]);
+        int rc = fleet_index_reserve(f, (unsigned)__builtin_ctzll(m));
         if (rc != TR_FLEET_OK)
             return rc;
     }
@@ -220,7 +250,7 @@ int tr_fleet_upsert(struct tr_fleet *f, uint32_t c, const struct tr_fleet_entry 
         return TR_FLEET_EINVAL;
 
     struct fleet_rec *r = &f->rec[c];
-    bool was = is_indexed(r);
+    bool was = fleet_is_indexed(r);
     bool will = e->eligible && e->skills != 0;
     int rc;
 
@@ -275,7 +305,7 @@ int tr_fleet_move(struct tr_fleet *f, uint32_t c, double lat, double lon)
     struct fleet_rec *r = &f->rec[c];
     if (!(r->flags & FLEET_PRESENT))
         return TR_FLEET_ENOENT;
-    if (is_indexed(r)) {
+    if (fleet_is_indexed(r)) {
         int rc = reserve_indexes(f, r->skills);
         if (rc != TR_FLEET_OK)
             return rc;
@@ -310,10 +340,10 @@ int tr_fleet_set_eligible(struct tr_fleet *f, uint32_t c, bool eligible)
         if (rc != TR_FLEET_OK)
             return rc;
     }
-    if (is_indexed(r))
+    if (fleet_is_indexed(r))
         remove_all(f, c);
     r->flags = (uint8_t)(eligible ? r->flags | FLEET_ELIGIBLE : r->flags & ~FLEET_ELIGIBLE);
-    if (is_indexed(r)) {
+    if (fleet_is_indexed(r)) {
         bp_assign(f, c, r->skills);
         insert_all(f, c);
     }
@@ -329,7 +359,7 @@ int tr_fleet_remove(struct tr_fleet *f, uint32_t c)
     struct fleet_rec *r = &f->rec[c];
     if (!(r->flags & FLEET_PRESENT))
         return TR_FLEET_ENOENT;
-    if (is_indexed(r))
+    if (fleet_is_indexed(r))
         remove_all(f, c);
     f->bp_garbage += r->bp_cap;
     memset(r, 0, sizeof(*r));
@@ -374,6 +404,42 @@ int tr_fleet_rebuild(struct tr_fleet *f, uint64_t skills)
     return TR_FLEET_OK;
 }
 
+int tr_fleet_rebuild_step(struct tr_fleet *f, unsigned skill_bit, uint64_t work, bool *done)
+{
+    if (!f || !done || skill_bit >= 64)
+        return TR_FLEET_EINVAL;
+    return fleet_rebuild_step(f, skill_bit, work, done);
+}
+
+int tr_fleet_check(const struct tr_fleet *fleet)
+{
+    struct tr_fleet *f = (struct tr_fleet *)fleet; /* fleet_bp() is not const; nothing is written */
+    uint32_t indexed = 0, contractors = 0;
+    if (!f)
+        return -1;
+    for (uint32_t c = 0; c < f->capacity; c++) {
+        const struct fleet_rec *r = &f->rec[c];
+        contractors += (r->flags & FLEET_PRESENT) != 0;
+        indexed += fleet_is_indexed(r);
+        if (fleet_is_indexed(r) && r->bp_cap < 2 * __builtin_popcountll(r->skills))
+            return __LINE__;
+    }
+    if (contractors != f->contractors || indexed != f->indexed)
+        return __LINE__;
+    for (unsigned b = 0; b < 64; b++) {
+        const struct fleet_index *ix = &f->ix[b];
+        int line = fleet_tree_check(f, ix, b, ix->gen, f->capacity);
+        if (line)
+            return line;
+        if (ix->build && ix->build->phase == FLEET_BUILD_FILL) {
+            line = fleet_tree_check(f, &ix->build->nx, b, ix->gen ^ 1u, ix->build->next);
+            if (line)
+                return line;
+        }
+    }
+    return 0;
+}
+
 void tr_fleet_stats(const struct tr_fleet *f, struct tr_fleet_stats *out)
 {
     memset(out, 0, sizeof(*out));
@@ -411,5 +477,6 @@ int tr_fleet_index_stats(const struct tr_fleet *f, unsigned bit, struct tr_fleet
     out->moves_in_leaf = ix->moves_in_leaf;
     out->moves_relinked = ix->moves_relinked;
     out->dirty = ix->dirty;
+    out->rebuilding = ix->build != NULL;
     return TR_FLEET_OK;
 }

@@ -148,9 +148,29 @@ int tr_fleet_knn(struct tr_fleet *fleet, const struct tr_fleet_query *q,
  * without rebuilds, but leaves drift out of balance and full leaves spill into
  * a linearly scanned overflow: rebuild every few hundred thousand updates, or
  * when stats show overflow. Cost is O(n log n) per index (tens of ms at 400k).
- * On ENOMEM the old trees stay in place and keep working.
+ * On ENOMEM the old trees stay in place and keep working. Stalls the caller
+ * for the whole build: a server thread should use tr_fleet_rebuild_step.
  */
 int tr_fleet_rebuild(struct tr_fleet *fleet, uint64_t skills);
+
+/*
+ * The same rebuild of one skill bit's tree, spread over many calls so that
+ * none stalls its thread: each call does about `work` units, one unit being
+ * roughly a nanosecond of CPU on the development machine (500000 ~ 0.5 ms;
+ * a 400k-entry tree takes ~150-250 M units in all). Meanwhile the old tree
+ * answers every query and takes every update, and results stay exact at
+ * every moment; the new tree, kept up to date while it is filled, replaces
+ * the old one inside the call that sets *done = true. A call on a clean tree
+ * with no build in progress sets *done at once. A build holds a second tree
+ * of that bit until it finishes; tr_fleet_rebuild of the bit abandons it.
+ * On ENOMEM the build is abandoned, the old tree stays and keeps working.
+ */
+int tr_fleet_rebuild_step(struct tr_fleet *fleet, unsigned skill_bit, uint64_t work, bool *done);
+
+/* Internal consistency of every tree, back pointer and counter (and of a
+ * rebuild in progress): 0, or an identifier of the first check that failed.
+ * O(capacity + entries); for tests. */
+int tr_fleet_check(const struct tr_fleet *fleet);
 
 struct tr_fleet_stats {
     enum tr_fleet_kernel kernel; /* the kernel in use (never AUTO) */
@@ -176,7 +196,8 @@ struct tr_fleet_index_stats {
     uint32_t max_leaf;      /* fullest leaf */
     uint64_t moves_in_leaf; /* since the last build */
     uint64_t moves_relinked;
-    bool dirty; /* changed since the last build */
+    bool dirty;      /* changed since the last build */
+    bool rebuilding; /* a tr_fleet_rebuild_step build is in progress */
 };
 
 /* Per skill bit (0..63). */

@@ -3,6 +3,12 @@
  * overflow: insert, swap-remove, move (three stores when the entry stays in
  * its leaf's cell), and the rebuild into a balanced complete tree.
  *
+ * The per-entry operations work on any tree with a given back-pointer
+ * generation; the fleet_index_* wrappers apply an update to the live index
+ * and, while an incremental rebuild (fleet_rebuild.c) is filling its new tree
+ * in contractor order, also to the new tree when the contractor is already
+ * in it, so the new tree is exact when it is swapped in.
+ *
  * Does not search (fleet_search.c), know about skills beyond its own bit, or
  * validate input (fleet.c does, before anything here runs). Callers reserve
  * overflow room with fleet_index_reserve() first, so nothing here can fail
@@ -26,20 +32,40 @@ static void leaf_pad(struct fleet_leaf *lf, unsigned from)
     }
 }
 
+void fleet_leaves_pad(struct fleet_leaf *leaves, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        leaf_pad(&leaves[i], 0);
+}
+
 static struct fleet_leaf *leaves_alloc(size_t n)
 {
     if (n == 0)
         return NULL;
-    struct fleet_leaf *l = aligned_alloc(64, n * sizeof(*l));
+    struct fleet_leaf *l = fleet_big_alloc(n * sizeof(*l), true);
     if (l)
-        for (size_t i = 0; i < n; i++)
-            leaf_pad(&l[i], 0);
+        fleet_leaves_pad(l, n);
     return l;
 }
 
-void fleet_index_free(struct fleet_index *ix)
+struct fleet_node *fleet_nodes_alloc(uint32_t n_leaves)
 {
-    free(ix->nodes);
+    /* node j at byte 8 (j + 1) of a 64-byte aligned block: the 8 nodes three
+     * levels below node i (8i+7 .. 8i+14) are one cache line */
+    size_t n = (n_leaves > 1 ? n_leaves - 1 : 1) + 1;
+    struct fleet_node *base = aligned_alloc(64, (n * sizeof(*base) + 63) / 64 * 64);
+    return base ? base + 1 : NULL;
+}
+
+void fleet_nodes_free(struct fleet_node *nodes)
+{
+    if (nodes)
+        free(nodes - 1);
+}
+
+void fleet_tree_free(struct fleet_index *ix)
+{
+    fleet_nodes_free(ix->nodes);
     free(ix->leaves);
     free(ix->count);
     free(ix->box);
@@ -47,24 +73,31 @@ void fleet_index_free(struct fleet_index *ix)
     memset(ix, 0, sizeof(*ix));
 }
 
+void fleet_index_free(struct fleet_index *ix)
+{
+    fleet_build_free(ix->build);
+    fleet_tree_free(ix);
+}
+
 size_t fleet_index_memory(const struct fleet_index *ix)
 {
     size_t L = ix->n_leaves;
     return L * (sizeof(struct fleet_leaf) + sizeof(struct fleet_node) + 1 + sizeof(float[6])) +
-           (size_t)ix->ovf_blocks * sizeof(struct fleet_leaf);
+           (size_t)ix->ovf_blocks * sizeof(struct fleet_leaf) + fleet_build_memory(ix->build);
 }
 
 /* Room for one more overflow entry. */
-int fleet_index_reserve(struct fleet_index *ix)
+int fleet_tree_reserve(struct fleet_index *ix)
 {
     if ((size_t)ix->ovf_n + 1 <= (size_t)ix->ovf_blocks * S)
         return TR_FLEET_OK;
     uint32_t nb = ix->ovf_blocks ? ix->ovf_blocks * 2 : 1;
-    struct fleet_leaf *o = leaves_alloc(nb);
+    struct fleet_leaf *o = aligned_alloc(64, nb * sizeof(*o));
     if (!o)
         return TR_FLEET_ENOMEM;
     if (ix->ovf_blocks)
         memcpy(o, ix->ovf, (size_t)ix->ovf_blocks * sizeof(*o));
+    fleet_leaves_pad(o + ix->ovf_blocks, nb - ix->ovf_blocks);
     free(ix->ovf);
     ix->ovf = o;
     ix->ovf_blocks = nb;
@@ -94,6 +127,36 @@ static uint32_t route(const struct fleet_index *ix, const float v[3])
     return node - inner;
 }
 
+/* A leaf with room whose cell holds v: the routed one, or when it is full
+ * another whose cell also holds v (v on a split plane belongs to both sides:
+ * many contractors at one spot then fill several leaves, not the overflow).
+ * The routed (full) leaf when there is none. */
+static uint32_t route_room(const struct fleet_index *ix, const float v[3])
+{
+    uint32_t first = route(ix, v);
+    if (ix->count[first] < S)
+        return first;
+    uint32_t stack[FLEET_MAX_DEPTH + 2], inner = ix->n_leaves - 1;
+    unsigned sp = 0, tries = 0;
+    stack[sp++] = 0;
+    while (sp && tries < 64) {
+        uint32_t node = stack[--sp];
+        if (node >= inner) {
+            tries++;
+            if (ix->count[node - inner] < S)
+                return node - inner;
+            continue;
+        }
+        const struct fleet_node *nd = &ix->nodes[node];
+        float x = v[nd->dim];
+        if (x <= nd->split)
+            stack[sp++] = 2 * node + 1;
+        if (x >= nd->split)
+            stack[sp++] = 2 * node + 2;
+    }
+    return first;
+}
+
 static void lane_set(struct fleet_leaf *lf, unsigned j, const float v[3], uint32_t c, uint64_t mask)
 {
     lf->x[j] = v[0];
@@ -113,16 +176,16 @@ static void lane_copy(struct fleet_leaf *dst, unsigned dj, const struct fleet_le
     dst->mask[dj] = src->mask[sj];
 }
 
-void fleet_index_insert(struct tr_fleet *f, unsigned bit, uint32_t c, const float v[3])
+void fleet_tree_insert(struct tr_fleet *f, struct fleet_index *ix, unsigned bit, unsigned gen,
+                       uint32_t c, const float v[3])
 {
-    struct fleet_index *ix = &f->ix[bit];
     uint64_t mask = f->rec[c].skills;
-    uint32_t *bp = fleet_bp(f, c, bit);
+    uint32_t *bp = fleet_bp_gen(f, c, bit, gen);
 
     ix->size++;
     ix->dirty = true;
     if (ix->n_leaves) {
-        uint32_t l = route(ix, v);
+        uint32_t l = route_room(ix, v);
         if (ix->count[l] < S) {
             unsigned j = ix->count[l]++;
             lane_set(&ix->leaves[l], j, v, c, mask);
@@ -137,9 +200,9 @@ void fleet_index_insert(struct tr_fleet *f, unsigned bit, uint32_t c, const floa
 }
 
 /* Swap-remove the entry at slot; the last entry of its block takes its place. */
-static void remove_slot(struct tr_fleet *f, unsigned bit, uint32_t slot)
+static void remove_slot(struct tr_fleet *f, struct fleet_index *ix, unsigned bit, unsigned gen,
+                        uint32_t slot)
 {
-    struct fleet_index *ix = &f->ix[bit];
     uint32_t in_tree = ix->n_leaves * S;
     struct fleet_leaf *lf, *last_lf;
     unsigned j, last_j;
@@ -161,7 +224,7 @@ static void remove_slot(struct tr_fleet *f, unsigned bit, uint32_t slot)
     }
     if (lf != last_lf || j != last_j) {
         lane_copy(lf, j, last_lf, last_j);
-        *fleet_bp(f, lf->cid[j], bit) = base + j;
+        *fleet_bp_gen(f, lf->cid[j], bit, gen) = base + j;
     }
     last_lf->x[last_j] = FLEET_PAD;
     last_lf->y[last_j] = FLEET_PAD;
@@ -172,9 +235,10 @@ static void remove_slot(struct tr_fleet *f, unsigned bit, uint32_t slot)
     ix->dirty = true;
 }
 
-void fleet_index_remove(struct tr_fleet *f, unsigned bit, uint32_t c)
+void fleet_tree_remove(struct tr_fleet *f, struct fleet_index *ix, unsigned bit, unsigned gen,
+                       uint32_t c)
 {
-    remove_slot(f, bit, *fleet_bp(f, c, bit));
+    remove_slot(f, ix, bit, gen, *fleet_bp_gen(f, c, bit, gen));
 }
 
 static bool in_box(const float b[6], const float v[3])
@@ -183,10 +247,10 @@ static bool in_box(const float b[6], const float v[3])
            v[2] <= b[5];
 }
 
-void fleet_index_move(struct tr_fleet *f, unsigned bit, uint32_t c, const float v[3])
+void fleet_tree_move(struct tr_fleet *f, struct fleet_index *ix, unsigned bit, unsigned gen,
+                     uint32_t c, const float v[3])
 {
-    struct fleet_index *ix = &f->ix[bit];
-    uint32_t slot = *fleet_bp(f, c, bit);
+    uint32_t slot = *fleet_bp_gen(f, c, bit, gen);
     uint32_t in_tree = ix->n_leaves * S;
 
     if (slot < in_tree) {
@@ -199,7 +263,7 @@ void fleet_index_move(struct tr_fleet *f, unsigned bit, uint32_t c, const float 
             ix->moves_in_leaf++;
             return;
         }
-    } else if (ix->n_leaves == 0 || ix->count[route(ix, v)] >= S) {
+    } else if (ix->n_leaves == 0 || ix->count[route_room(ix, v)] >= S) {
         /* stays in overflow */
         uint32_t i = slot - in_tree;
         struct fleet_leaf *lf = &ix->ovf[i / S];
@@ -210,8 +274,52 @@ void fleet_index_move(struct tr_fleet *f, unsigned bit, uint32_t c, const float 
         return;
     }
     ix->moves_relinked++;
-    remove_slot(f, bit, slot);
-    fleet_index_insert(f, bit, c, v);
+    remove_slot(f, ix, bit, gen, slot);
+    fleet_tree_insert(f, ix, bit, gen, c, v);
+}
+
+/* The rebuild's new tree when it holds contractor c (fill is past it). */
+static struct fleet_index *new_tree(struct tr_fleet *f, unsigned bit, uint32_t c)
+{
+    struct fleet_build *b = f->ix[bit].build;
+    if (!b)
+        return NULL;
+    b->changed = true;
+    fleet_seen_mark(b, c);
+    return b->phase == FLEET_BUILD_FILL && c < b->next ? &b->nx : NULL;
+}
+
+int fleet_index_reserve(struct tr_fleet *f, unsigned bit)
+{
+    struct fleet_index *ix = &f->ix[bit];
+    int rc = fleet_tree_reserve(ix);
+    if (rc == TR_FLEET_OK && ix->build && ix->build->phase == FLEET_BUILD_FILL)
+        rc = fleet_tree_reserve(&ix->build->nx);
+    return rc;
+}
+
+void fleet_index_insert(struct tr_fleet *f, unsigned bit, uint32_t c, const float v[3])
+{
+    struct fleet_index *ix = &f->ix[bit], *nx = new_tree(f, bit, c);
+    fleet_tree_insert(f, ix, bit, ix->gen, c, v);
+    if (nx)
+        fleet_tree_insert(f, nx, bit, ix->gen ^ 1u, c, v);
+}
+
+void fleet_index_remove(struct tr_fleet *f, unsigned bit, uint32_t c)
+{
+    struct fleet_index *ix = &f->ix[bit], *nx = new_tree(f, bit, c);
+    fleet_tree_remove(f, ix, bit, ix->gen, c);
+    if (nx)
+        fleet_tree_remove(f, nx, bit, ix->gen ^ 1u, c);
+}
+
+void fleet_index_move(struct tr_fleet *f, unsigned bit, uint32_t c, const float v[3])
+{
+    struct fleet_index *ix = &f->ix[bit], *nx = new_tree(f, bit, c);
+    fleet_tree_move(f, ix, bit, ix->gen, c, v);
+    if (nx)
+        fleet_tree_move(f, nx, bit, ix->gen ^ 1u, c, v);
 }
 
 /* ---- build ---- */
@@ -337,6 +445,9 @@ static void build_node(struct build *b, uint32_t node, size_t lo, size_t hi, uin
 int fleet_index_build(struct tr_fleet *f, unsigned bit)
 {
     struct fleet_index *ix = &f->ix[bit];
+    /* a whole build at once supersedes an incremental one in progress */
+    fleet_build_free(ix->build);
+    ix->build = NULL;
     struct build b = { .f = f, .bit = bit };
     uint32_t *cid = NULL;
     uint64_t *mask = NULL;
@@ -354,7 +465,7 @@ int fleet_index_build(struct tr_fleet *f, unsigned bit)
     cid = malloc((n ? n : 1) * sizeof(*cid));
     mask = malloc((n ? n : 1) * sizeof(*mask));
     if (L) {
-        b.nodes = malloc((L > 1 ? L - 1 : 1) * sizeof(*b.nodes));
+        b.nodes = fleet_nodes_alloc(L);
         b.leaves = leaves_alloc(L);
         b.count = calloc(L, 1);
         b.box = malloc(L * sizeof(*b.box));
@@ -384,7 +495,7 @@ int fleet_index_build(struct tr_fleet *f, unsigned bit)
         build_node(&b, 0, 0, n, L, root);
     }
 
-    free(ix->nodes);
+    fleet_nodes_free(ix->nodes);
     free(ix->leaves);
     free(ix->count);
     free(ix->box);
@@ -397,6 +508,12 @@ int fleet_index_build(struct tr_fleet *f, unsigned bit)
     b.leaves = NULL;
     b.count = NULL;
     b.box = NULL;
+    if (ix->ovf_blocks > 4) {
+        /* the overflow held everything before the first build: let it go */
+        free(ix->ovf);
+        ix->ovf = NULL;
+        ix->ovf_blocks = 0;
+    }
     for (uint32_t i = 0; i < ix->ovf_blocks; i++)
         leaf_pad(&ix->ovf[i], 0);
     ix->ovf_n = 0;
@@ -409,7 +526,7 @@ out:
     free(b.pts);
     free(cid);
     free(mask);
-    free(b.nodes);
+    fleet_nodes_free(b.nodes);
     free(b.leaves);
     free(b.count);
     free(b.box);

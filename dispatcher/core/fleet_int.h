@@ -19,6 +19,11 @@
  *
  * Invariant the search relies on: an entry in the subtree left of a split has
  * coordinate <= split, right of it >= split (the cell bounds are inclusive).
+ *
+ * Back pointers: each contractor has two slots per skill bit in fleet->bp,
+ * generation 0 and 1; an index uses generation ix->gen. An incremental
+ * rebuild (fleet_rebuild.c) fills its new tree through the other generation
+ * while the live one keeps serving, then swaps by flipping gen.
  */
 #ifndef TR_FLEET_INT_H
 #define TR_FLEET_INT_H
@@ -49,6 +54,8 @@ struct fleet_node {
     uint32_t dim;
 };
 
+struct fleet_build;
+
 struct fleet_index {
     uint32_t n_leaves; /* L, a power of two; 0 before the first build */
     uint32_t size;     /* entries, leaves + overflow */
@@ -61,6 +68,8 @@ struct fleet_index {
     uint32_t ovf_blocks; /* allocated overflow blocks */
     uint64_t moves_in_leaf, moves_relinked;
     bool dirty;
+    uint8_t gen;               /* back-pointer generation of this tree */
+    struct fleet_build *build; /* incremental rebuild in progress, or NULL */
 };
 
 /* One contractor; 64 bytes, the query's exact stage reads one line. */
@@ -70,8 +79,8 @@ struct fleet_rec {
     double radius_m;
     uint64_t skills;
     uint32_t id;
-    uint32_t bp; /* offset in fleet->bp: one slot per set skill bit, by rank */
-    uint8_t bp_cap;
+    uint32_t bp;    /* offset in fleet->bp: two slots per set skill bit, by rank */
+    uint8_t bp_cap; /* slots owned (2 per skill bit) */
     uint8_t tier;
     uint8_t flags; /* FLEET_PRESENT, FLEET_ELIGIBLE */
     uint8_t pad_[13];
@@ -108,6 +117,11 @@ struct tr_fleet {
     size_t heap_cap;
     void *pend;
     size_t pend_cap;
+    /* old trees' big arrays being released by rebuild steps (fleet_rebuild.c) */
+    struct fleet_grave {
+        void *p;
+        size_t len, off;
+    } grave[2];
     /* counters */
     uint32_t contractors, indexed;
     uint64_t updates_since_rebuild, queries, fallback_rounds, rebuilds;
@@ -119,26 +133,103 @@ static inline unsigned fleet_rank(uint64_t skills, unsigned bit)
     return (unsigned)__builtin_popcountll(below);
 }
 
-/* The back-pointer of contractor c in the index of bit b. */
-static inline uint32_t *fleet_bp(struct tr_fleet *f, uint32_t c, unsigned bit)
+/* The back-pointer of contractor c in a tree of bit b using generation gen. */
+static inline uint32_t *fleet_bp_gen(struct tr_fleet *f, uint32_t c, unsigned bit, unsigned gen)
 {
     const struct fleet_rec *r = &f->rec[c];
-    return &f->bp[r->bp + fleet_rank(r->skills, bit)];
+    return &f->bp[r->bp + 2 * fleet_rank(r->skills, bit) + gen];
+}
+
+/* ... in the live index of bit b. */
+static inline uint32_t *fleet_bp(struct tr_fleet *f, uint32_t c, unsigned bit)
+{
+    return fleet_bp_gen(f, c, bit, f->ix[bit].gen);
+}
+
+/* Present, eligible and with a skill: in the index of every bit it has. */
+static inline bool fleet_is_indexed(const struct fleet_rec *r)
+{
+    return (r->flags & (FLEET_PRESENT | FLEET_ELIGIBLE)) == (FLEET_PRESENT | FLEET_ELIGIBLE) &&
+           r->skills != 0;
 }
 
 void fleet_unit(double lat, double lon, float v[3]);
+/* 64-byte aligned; when large, 2 MiB aligned and, with `huge` or after
+ * fleet_big_advise(), backed by transparent huge pages (an index's random
+ * accesses then miss the TLB far less: ~4 % of a query). Advising before the
+ * first touch makes the page faults compact memory synchronously, which can
+ * take milliseconds; advising after lets the kernel collapse the pages in the
+ * background. Free with free(). */
+void *fleet_big_alloc(size_t size, bool huge);
+void fleet_big_advise(void *p, size_t size);
+/* Give the pages of [p, p + size) back to the system (contents are lost). */
+void fleet_big_release(void *p, size_t size);
 
-/* fleet_index.c */
-int fleet_index_reserve(struct fleet_index *ix);
+/* fleet_index.c. The fleet_tree_* functions work on any tree (the live one
+ * or one being built) with the given back-pointer generation; the
+ * fleet_index_* ones on bit's live index, and also keep an incremental
+ * rebuild's new tree up to date. */
+int fleet_tree_reserve(struct fleet_index *ix);
+void fleet_tree_insert(struct tr_fleet *f, struct fleet_index *ix, unsigned bit, unsigned gen,
+                       uint32_t c, const float v[3]);
+void fleet_tree_remove(struct tr_fleet *f, struct fleet_index *ix, unsigned bit, unsigned gen,
+                       uint32_t c);
+void fleet_tree_move(struct tr_fleet *f, struct fleet_index *ix, unsigned bit, unsigned gen,
+                     uint32_t c, const float v[3]);
+/* Frees the tree's arrays (not a rebuild in progress) and zeroes *ix. */
+void fleet_tree_free(struct fleet_index *ix);
+/* The split array of a tree of n_leaves leaves (see fleet_search.c for why
+ * it is laid out off by one node); free with fleet_nodes_free. */
+struct fleet_node *fleet_nodes_alloc(uint32_t n_leaves);
+void fleet_nodes_free(struct fleet_node *nodes);
+void fleet_leaves_pad(struct fleet_leaf *leaves, size_t n);
+int fleet_index_reserve(struct tr_fleet *f, unsigned bit);
 void fleet_index_insert(struct tr_fleet *f, unsigned bit, uint32_t c, const float v[3]);
 void fleet_index_remove(struct tr_fleet *f, unsigned bit, uint32_t c);
 void fleet_index_move(struct tr_fleet *f, unsigned bit, uint32_t c, const float v[3]);
 int fleet_index_build(struct tr_fleet *f, unsigned bit);
+/* Frees the tree and any rebuild in progress. */
 void fleet_index_free(struct fleet_index *ix);
 size_t fleet_index_memory(const struct fleet_index *ix);
 /* Entry at a slot (leaf or overflow). */
 const struct fleet_leaf *fleet_index_slot(const struct fleet_index *ix, uint32_t slot,
                                           unsigned *lane);
+/* Consistency of one tree (for tr_fleet_check): it holds exactly the
+ * contractors below `below` indexed with bit, at their positions, each where
+ * its back pointer of generation gen says, inside its leaf's cell, with the
+ * cells nested by the splits. 0 if so, else the line number that failed. */
+int fleet_tree_check(struct tr_fleet *f, const struct fleet_index *ix, unsigned bit, unsigned gen,
+                     uint32_t below);
+
+/* fleet_rebuild.c: the incremental rebuild (tr_fleet_rebuild_step). */
+enum fleet_phase { FLEET_BUILD_GATHER, FLEET_BUILD_SPLIT, FLEET_BUILD_PAD, FLEET_BUILD_FILL };
+
+struct fleet_split; /* a subtree whose splits are still to be chosen */
+
+struct fleet_build {
+    enum fleet_phase phase;
+    struct fleet_index nx; /* the new tree; its back pointers use gen ^ 1 */
+    uint32_t next;         /* gather: next old slot; pad: next leaf; fill: next contractor */
+    bool changed;          /* the live index changed since the build started */
+    uint64_t *seen;        /* contractors in the index at some time since the start */
+    size_t seen_words;
+    float (*pts)[3]; /* gathered positions, partitioned by the split phase */
+    size_t n_pts, cap_pts;
+    struct fleet_split *todo; /* split work stack */
+    unsigned n_todo, cap_todo;
+    bool parting;   /* the top of todo is being partitioned ... */
+    int64_t pi, pj; /* ... and these are the partition's cursors */
+    float pivot;
+    unsigned pdim;
+};
+static inline void fleet_seen_mark(struct fleet_build *b, uint32_t c)
+{
+    b->seen[c / 64] |= UINT64_C(1) << (c % 64);
+}
+int fleet_rebuild_step(struct tr_fleet *f, unsigned bit, uint64_t work, bool *done);
+void fleet_build_free(struct fleet_build *b);
+void fleet_grave_free(struct tr_fleet *f);
+size_t fleet_build_memory(const struct fleet_build *b);
 
 /* fleet_search.c */
 fleet_search_fn fleet_search_select(enum tr_fleet_kernel kernel);

@@ -12,8 +12,12 @@
  * Kernels: plain C (any CPU), AVX2+FMA (8 lanes) and AVX-512F (16 lanes),
  * compiled with per-function target attributes so the build needs no
  * -march flag; fleet_search_select() picks one with __builtin_cpu_supports.
- * An index does not fit in cache, so the walk starts memory misses early: a
- * leaf's lines and its sibling's are prefetched together, and each pushed
+ * An index does not fit in cache, so the walk starts memory misses early: on
+ * the way down, each node asks for the cache line holding its 8
+ * great-grandchildren (fleet_nodes_alloc() aligns them to one line), so the
+ * misses of the bottom levels overlap instead of following each other; a
+ * leaf's lines (its first FLEET_DEFAULT_FILL entries, without waiting for
+ * its count) and its sibling's are prefetched together, and each pushed
  * candidate's contractor record is prefetched for the exact stage.
  * Does not compute exact distances or know about contractors beyond the
  * index's lanes.
@@ -90,11 +94,23 @@ static inline void consider(struct fleet_search *st, float s, const struct fleet
     st->worst = u2f((uint32_t)(h[0] >> 32));
 }
 
-/* Ask for every coordinate line of a leaf (and its contractor indexes) at
- * once, so the misses overlap. */
+/* Ask for the coordinate lines of a leaf's usual entries (and their
+ * contractor indexes) at once, so the misses overlap; no need to know its
+ * count first (another miss). */
+static inline void prefetch_leaf(const struct fleet_leaf *lf)
+{
+    for (unsigned j = 0; j < FLEET_DEFAULT_FILL; j += 16) {
+        __builtin_prefetch(lf->x + j);
+        __builtin_prefetch(lf->y + j);
+        __builtin_prefetch(lf->z + j);
+        __builtin_prefetch(lf->cid + j);
+    }
+}
+
+/* ... and the lines of entries beyond those, once the count is known. */
 static inline void prefetch_coords(const struct fleet_leaf *lf, unsigned cnt)
 {
-    for (unsigned j = 0; j < cnt; j += 16) {
+    for (unsigned j = FLEET_DEFAULT_FILL; j < cnt; j += 16) {
         __builtin_prefetch(lf->x + j);
         __builtin_prefetch(lf->y + j);
         __builtin_prefetch(lf->z + j);
@@ -130,6 +146,9 @@ static inline __attribute__((always_inline)) void search_body(const struct fleet
         for (;;) {
             while (node < inner) {
                 const struct fleet_node *nd = &ix->nodes[node];
+                uint32_t ahead = 8 * node + 7; /* three levels down */
+                if (ahead < inner)
+                    __builtin_prefetch(&ix->nodes[ahead]);
                 unsigned d = nd->dim;
                 float diff = (d == 0 ? q0 : d == 1 ? q1 : q2) - nd->split;
                 float f0 = d == 0 ? diff : off0, f1 = d == 1 ? diff : off1,
@@ -147,8 +166,9 @@ static inline __attribute__((always_inline)) void search_body(const struct fleet
                 sp += lb * FLEET_LB_SCALE < st->worst;
             }
             uint32_t l = node - inner;
+            prefetch_leaf(&ix->leaves[l]);
             if (first && L > 1) /* the likeliest next leaf: overlap its misses */
-                prefetch_coords(&ix->leaves[l ^ 1u], ix->count[l ^ 1u]);
+                prefetch_leaf(&ix->leaves[l ^ 1u]);
             first = false;
             scan(&ix->leaves[l], ix->count[l], l * S, st);
             for (;;) {

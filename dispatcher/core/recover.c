@@ -10,6 +10,10 @@
  * `released`, and retries unassigned ones: nothing lost, nothing assigned
  * twice, nothing stuck.
  *
+ * Also counts the accepts stored for today back into each contractor's
+ * "jobs today" (the ranking's fairness tie-break), so a restart does not
+ * reset everybody to zero.
+ *
  * What it does not do: read the store (the shell does), restore contractors
  * (the shell replays directory, presence, last fixes and shift flags first).
  */
@@ -141,6 +145,21 @@ int tr_engine_recover_job(struct tr_engine *eng, const struct tr_engine_job_reco
     }
     if (ci != ENG_NONE)
         eng_con_refresh(eng, ci);
+    return TR_ENGINE_OK;
+}
+
+int tr_engine_recover_accept(struct tr_engine *eng, const char *agent_id, int64_t accepted_ms,
+                             int64_t now_ms)
+{
+    if (!eng)
+        return TR_ENGINE_EINVAL;
+    eng_begin(eng, now_ms); /* clears the last call's actions */
+    if (!agent_id)
+        return TR_ENGINE_EINVAL;
+    uint32_t ci = eng_con_find(eng, agent_id);
+    if (ci == ENG_NONE)
+        return TR_ENGINE_ENOENT;
+    eng_con_count_accept_at(eng, ci, accepted_ms);
     return TR_ENGINE_OK;
 }
 
