@@ -20,7 +20,9 @@
  * to its response topic and to truckroll/v1/agent/+/inbox (the broker has no
  * ACL) sends --jobs job.create requests one after another (sites drawn like
  * the fleet, one common skill, English); for each, latency = offer received
- * on an inbox - request handed to paho. Both ends are in this process. Jobs
+ * on an inbox - request handed to paho. --daemon-arg passes extra truckrolld
+ * options (e.g. --log.level=debug: slow worker passes are logged with where
+ * their time went; --keep-log 1 keeps the log). Both ends are in this process. Jobs
  * nobody could take (the response says unassigned) are counted, not timed.
  *
  * When truckrolld cannot be measured the keys are null with the reason. It
@@ -42,8 +44,9 @@
 #include "common/msg.h"
 #include "tests/support/broker.h"
 
-#define RESP_TOPIC "truckroll/v1/console/bench/resp"
-#define MAX_AGE_S  (23 * 3600)
+#define RESP_TOPIC      "truckroll/v1/console/bench/resp"
+#define MAX_AGE_S       (23 * 3600)
+#define MAX_DAEMON_ARGS 8
 
 struct opts {
     const char *daemon, *cache, *json;
@@ -51,6 +54,9 @@ struct opts {
     unsigned publishers;
     uint64_t seed;
     int timeout_s;
+    const char *daemon_args[MAX_DAEMON_ARGS]; /* extra truckrolld options */
+    unsigned n_daemon_args;
+    bool keep_log; /* keep the temp dir (truckrolld's log) after the run */
 };
 
 /* What the console session saw for the job in flight (paho's thread fills
@@ -127,7 +133,8 @@ static void usage(const char *argv0)
 {
     fprintf(stderr,
             "usage: %s [--truckrolld PATH] [--contractors N] [--jobs N] [--publishers N]\n"
-            "          [--seed N] [--cache DIR] [--timeout S] [--json FILE]\n",
+            "          [--seed N] [--cache DIR] [--timeout S] [--json FILE]\n"
+            "          [--daemon-arg --name=value]... [--keep-log 1]\n",
             argv0);
 }
 
@@ -163,6 +170,10 @@ static int parse(int argc, char **argv, struct opts *o)
             o->seed = strtoull(v, NULL, 10);
         else if (strcmp(a, "--timeout") == 0)
             o->timeout_s = atoi(v);
+        else if (strcmp(a, "--daemon-arg") == 0 && o->n_daemon_args < MAX_DAEMON_ARGS)
+            o->daemon_args[o->n_daemon_args++] = v;
+        else if (strcmp(a, "--keep-log") == 0)
+            o->keep_log = atoi(v) != 0;
         else {
             usage(argv[0]);
             return -1;
@@ -332,19 +343,25 @@ static int run(const struct opts *o, struct result *r)
     snprintf(a_db, sizeof a_db, "--db.path=%s", db);
     snprintf(a_cap, sizeof a_cap, "--engine.capacity=%u", o->contractors + 4096);
     snprintf(a_fix, sizeof a_fix, "--engine.fix_fresh_ms=%lld", (long long)fix_fresh);
-    char *argv[] = { (char *)o->daemon,
-                     "-c",
-                     conf,
-                     a_port,
-                     a_db,
-                     a_cap,
-                     a_fix,
-                     "--engine.presence_fresh_ms=86400000",
-                     "--engine.offer_timeout_ms=600000",
-                     "--stats.interval_s=1",
-                     "--broker.host=127.0.0.1",
-                     "--broker.client_id=truckrolld-bench",
-                     NULL };
+    char *argv[16 + MAX_DAEMON_ARGS] = { (char *)o->daemon,
+                                         "-c",
+                                         conf,
+                                         a_port,
+                                         a_db,
+                                         a_cap,
+                                         a_fix,
+                                         "--engine.presence_fresh_ms=86400000",
+                                         "--engine.offer_timeout_ms=600000",
+                                         "--stats.interval_s=1",
+                                         "--broker.host=127.0.0.1",
+                                         "--broker.client_id=truckrolld-bench",
+                                         NULL };
+    size_t na = 0;
+    while (argv[na])
+        na++;
+    for (unsigned i = 0; i < o->n_daemon_args; i++)
+        argv[na++] = (char *)o->daemon_args[i];
+    argv[na] = NULL;
     printf("  starting truckrolld on %u contractors (store %s)\n", (unsigned)o->contractors, db);
     fflush(stdout);
     int64_t s0 = bench_now_ns();
@@ -387,7 +404,7 @@ out:
                d.c[BC_REQUESTS], d.c[BC_CREATED], d.c[BC_TRANSITIONS], d.c[BC_COMMIT_FAILURES],
                d.c[BC_PUBLISHED]);
     trt_broker_stop(&b);
-    if (rc != 0 && d.log_path[0]) {
+    if ((rc != 0 || o->keep_log) && d.log_path[0]) {
         fprintf(stderr, "bench_dispatch: truckrolld log kept in %s\n", d.log_path);
     } else {
         char cmd[700];

@@ -3,12 +3,21 @@
  *
  * The engine returns groups: a TRANSITION followed by the messages about it
  * (cancellation, assignment, offer, job status). Each group becomes ONE
- * durable store transaction: tr_store_job_transition writes the job, its
- * offers, its event and the group's messages as outbox rows, committed with
- * synchronous=FULL; only then does the publisher see the rows (SPEC.md: every
- * transition is written before anything is published about it). Messages
- * about no transition (a late accept's offer_expired, a re-sent assignment)
- * go to the outbox on their own.
+ * all-or-nothing store step: tr_store_job_transition writes the job, its
+ * offers, its event and the group's messages as outbox rows. Messages about
+ * no transition (a late accept's offer_expired, a re-sent assignment) go to
+ * the outbox on their own.
+ *
+ * Durability (group commit): the worker wraps each pass in a store batch
+ * (tr_actions_batch_begin / _end), so the steps of a pass (a job's creation
+ * and its first offer, every input drained in the pass, the tick's
+ * transitions) are made durable by ONE synchronous=FULL commit at the end of
+ * the pass, and the publisher reads the outbox only after it (SPEC.md: every
+ * transition is written before anything is published about it). Outside a
+ * batch (recovery, the journal replay, stopping) each step commits itself.
+ * A failed batch commit leaves the engine ahead of the disk: the process
+ * exits at once, like the crash it is, and recovery + the receive journal
+ * (not trimmed past an uncommitted pass) rebuild the truth.
  *
  * When a commit fails (compare-and-set conflict, a job limit, I/O), the rest
  * of the call's actions are dropped and every job they touched is
@@ -21,6 +30,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "dispatcher/app/app.h"
@@ -276,6 +286,32 @@ static void standalone(struct app *a, const struct tr_engine_action *act, int64_
     else if (act->kind == TR_ENGINE_SEND_ASSIGNMENT)
         tr_log_info("job %s: assignment sent again to %s", act->job_id, act->agent_id);
     tr_publisher_outbox_changed(a->pub);
+}
+
+void tr_actions_batch_begin(struct app *a)
+{
+    if (tr_store_batch_begin(a->store) != TR_STORE_OK)
+        tr_log_warn("group commit not started: %s (each step commits itself)",
+                    tr_store_errmsg(a->store));
+}
+
+size_t tr_actions_batch_end(struct app *a)
+{
+    size_t steps = 0;
+    if (!tr_store_batch_active(a->store))
+        return 0;
+    int rc = tr_store_batch_commit(a->store, &steps);
+    if (rc == TR_STORE_OK) {
+        /* the WAL is checkpointed on the writer thread, never in a commit */
+        if (a->pw && tr_store_checkpoint_due(a->store))
+            tr_poswriter_checkpoint(a->pw);
+        return steps;
+    }
+    atomic_fetch_add(&a->n.commit_failures, 1);
+    tr_log_error("group commit of %zu step(s) failed: %s: %s; exiting so that recovery "
+                 "rebuilds the state from the store and the receive journal",
+                 steps, tr_store_strerror(rc), tr_store_errmsg(a->store));
+    _exit(EXIT_FAILURE);
 }
 
 void tr_actions_resync(struct app *a, const char *job_id, int64_t now_ms)

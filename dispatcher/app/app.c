@@ -80,7 +80,7 @@ static int open_parts(struct app *a)
         tr_lru_new((size_t)a->set.request_cache, (size_t)64 << 20, &a->answers) != TR_LRU_OK ||
         tr_lru_new(100000, (size_t)16 << 20, &a->created) != TR_LRU_OK ||
         tr_shifts_new(&a->shifts) != 0 || tr_publisher_new(a, &a->pub) != 0 ||
-        tr_ingest_init(&a->in, (size_t)a->set.ingest_queue) != 0) {
+        tr_fleetfeed_new(&a->ff) != 0 || tr_ingest_init(&a->in, (size_t)a->set.ingest_queue) != 0) {
         tr_log_error("out of memory");
         return -1;
     }
@@ -204,6 +204,8 @@ void tr_app_stop(struct app *a)
     tr_journal_close(&a->in.j);
     tr_ingest_destroy(&a->in);
     tr_publisher_free(a->pub);
+    tr_fleetfeed_free(a->ff);
+    a->ff = NULL;
     tr_shifts_free(a->shifts);
     tr_lru_free(a->created);
     tr_lru_free(a->answers);

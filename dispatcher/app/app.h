@@ -7,7 +7,8 @@
  *   paho's receive thread   runs the tr_mqtt callbacks (ingest.c). It only
  *                           copies each message into a bounded queue, and
  *                           PUBACK cookies / connection changes into small
- *                           lists, then wakes the worker. When the queue is
+ *                           lists, then wakes the worker (for positions
+ *                           once per batch: tr_ingest_wait). When the queue is
  *                           full it waits (back-pressure through TCP to the
  *                           broker), it never parses or touches SQLite: the
  *                           ingest figure (>= 80 % of a do-nothing paho
@@ -104,6 +105,12 @@ struct settings {
     double eta_tie_s;
     int retry_min_interval_ms;
     int reason_refresh_ms;
+    /* fleet_feed: the live map feed (fleetfeed.c) */
+    bool fleet_enabled;
+    int fleet_min_interval_s;
+    int fleet_max_per_s;
+    double fleet_move_m;
+    int fleet_sweep_ms;
 };
 
 extern const struct tr_config_option tr_app_options[];
@@ -130,6 +137,7 @@ struct counters {
     _Atomic unsigned long outbox_published, outbox_delivered, outbox_expired, republished;
     _Atomic unsigned long queue_waits;
     _Atomic unsigned long jobs_unassigned_now, jobs_open_now;
+    _Atomic unsigned long fleet_published, fleet_cleared, fleet_deferred; /* fleetfeed.c */
 };
 
 /* ------------------------------------------------------------- ingest */
@@ -170,6 +178,8 @@ struct ingest {
     int conn_events;   /* connection changes not yet seen by the worker */
     bool session_lost; /* a connect found no session: republish everything */
     bool worker_waiting;
+    bool urgent;      /* something other than a position is queued */
+    int64_t since_ms; /* when the oldest queued message was received */
     atomic_bool stop;
     struct journal j;
 };
@@ -178,7 +188,15 @@ int tr_ingest_init(struct ingest *q, size_t cap);
 /* One allocation holding copies of everything (rt / corr may be NULL). */
 struct inmsg *tr_inmsg_new(const char *topic, const void *payload, size_t len, const char *rt,
                            size_t rt_len, const void *corr, size_t corr_len);
-void tr_ingest_destroy(struct ingest *q);                  /* frees what is still queued */
+void tr_ingest_destroy(struct ingest *q); /* frees what is still queued */
+/* Worker, with q->mu held: sleep until something needs the worker or until
+ * until_ms (CLOCK_REALTIME ms). Positions alone end the sleep only once a
+ * batch of them is queued or the oldest has waited a few ms: one wake-up per
+ * batch, not per message. Anything else ends it at once. */
+void tr_ingest_wait(struct ingest *q, int64_t now_ms, int64_t until_ms);
+/* Worker, with q->mu held: move up to max queued messages to out (FIFO),
+ * wake a waiting producer; returns how many. */
+size_t tr_ingest_take(struct ingest *q, struct inmsg **out, size_t max);
 extern const struct tr_mqtt_callbacks tr_ingest_callbacks; /* user = struct app * */
 
 /* ------------------------------------------------------------- app */
@@ -186,6 +204,7 @@ extern const struct tr_mqtt_callbacks tr_ingest_callbacks; /* user = struct app 
 struct publisher;
 struct shifts;
 struct poswriter;
+struct fleetfeed;
 
 struct app {
     struct settings set;
@@ -202,6 +221,7 @@ struct app {
     struct publisher *pub;
     struct shifts *shifts;
     struct poswriter *pw;
+    struct fleetfeed *ff; /* the live map feed; NULL: off */
     pthread_t worker;
     bool worker_started;
     atomic_bool stop;
@@ -235,6 +255,13 @@ void tr_worker_stop(struct app *a);
 /* Execute the engine's actions of the last call (actions.c). now_ms: the
  * time given to that call. */
 void tr_actions_run(struct app *a, int64_t now_ms);
+/* Group commit of a worker pass (actions.c): every record-group store write
+ * between begin and end is made durable by ONE commit at end, which returns
+ * how many steps it held. When that commit fails the process exits at once
+ * (as a crash would): the engine, caches and replies are ahead of the disk,
+ * and the restart rebuilds them from the store and the receive journal. */
+void tr_actions_batch_begin(struct app *a);
+size_t tr_actions_batch_end(struct app *a);
 /* Forget a job in the engine and load it again from the store. */
 void tr_actions_resync(struct app *a, const char *job_id, int64_t now_ms);
 /* One line per job transition at info: the job's story. */
@@ -284,6 +311,16 @@ void tr_poswriter_add(struct poswriter *w, const char *agent, const char *boot,
  * positions every last_flush_ms (force: both now). */
 void tr_poswriter_run(struct app *a, struct poswriter *w, int64_t now_ms, bool force);
 void tr_poswriter_stop(struct poswriter *w); /* drains, joins, frees; NULL ok */
+/* Queue a checkpoint of the record's WAL on the writer thread (worker; never
+ * waits; a no-op while one is queued or running). */
+void tr_poswriter_checkpoint(struct poswriter *w);
+
+/* fleetfeed.c: the live map feed, truckroll/v1/fleet/<contractor_id> (QoS 0,
+ * retained; schemas/topics.md). run: worker thread, every turn; it never
+ * blocks and is a no-op before the recovery grace ends or when disabled. */
+int tr_fleetfeed_new(struct fleetfeed **out);
+void tr_fleetfeed_free(struct fleetfeed *f); /* NULL ok */
+void tr_fleetfeed_run(struct app *a, int64_t now_ms);
 
 /* recovery.c: rebuild the engine and caches from the store (main thread,
  * before the worker starts). */

@@ -95,6 +95,17 @@ const struct tr_config_option tr_app_options[] = {
       .max = 86400000, .help = "an unassigned job is retried at most this often" },
     { "engine.reason_refresh_ms", TR_CFG_INT_AT(S, reason_refresh_ms), "30000", .min = 10,
       .max = 86400000, .help = "an unassigned job's reason is recomputed at most this often" },
+    /* the live map feed (fleetfeed.c, schemas/topics.md truckroll/v1/fleet/...) */
+    { "fleet_feed.enabled", TR_CFG_BOOL_AT(S, fleet_enabled), "true",
+      .help = "publish each contractor's state on truckroll/v1/fleet/<id> for the web map" },
+    { "fleet_feed.min_interval_s", TR_CFG_INT_AT(S, fleet_min_interval_s), "2", .min = 0,
+      .max = 3600, .help = "one fleet message per contractor this often, at most" },
+    { "fleet_feed.max_per_s", TR_CFG_INT_AT(S, fleet_max_per_s), "1000", .min = 1, .max = 1000000,
+      .help = "fleet messages per second in total, at most" },
+    { "fleet_feed.move_m", TR_CFG_DOUBLE_AT(S, fleet_move_m), "100", .min = 1, .max = 100000,
+      .help = "a move further than this from the last published position is published" },
+    { "fleet_feed.sweep_ms", TR_CFG_INT_AT(S, fleet_sweep_ms), "1000", .min = 50, .max = 600000,
+      .help = "every contractor is checked for a change once per this period" },
 };
 const size_t tr_app_n_options = sizeof(tr_app_options) / sizeof(tr_app_options[0]);
 

@@ -11,6 +11,15 @@
  * (TCP back-pressure) rather than dropping anything; at shutdown it stops
  * waiting and drops.
  *
+ * Wake-ups are batched: a wake-up costs a futex call on paho's thread and two
+ * context switches on a 2-core machine shared with the broker, more than
+ * handling a position. So the worker is woken at once for anything that is
+ * not a position (job events, presence, requests, PUBACKs, connection
+ * changes) and for the first message queued while it sleeps; positions alone
+ * then let it sleep on until WAKE_BATCH of them are queued or the oldest has
+ * waited LINGER_MS (tr_ingest_wait). A job transition never waits behind
+ * positions: it ends the wait and is handled in the same batch.
+ *
  * It does not parse, log per message, or touch SQLite or the engine.
  */
 #include <stdlib.h>
@@ -19,6 +28,32 @@
 
 #include "common/log.h"
 #include "dispatcher/app/app.h"
+
+#define WAKE_BATCH 64 /* positions that end the worker's wait */
+#define LINGER_MS  2  /* the longest a position waits for company */
+
+/* A position (truckroll/v1/agent/{id}/loc): the only message that may wait. */
+static bool is_position(const char *topic)
+{
+    size_t n = strlen(topic);
+    return n >= 4 && memcmp(topic + n - 4, "/loc", 4) == 0;
+}
+
+/* Under q->mu: wake the worker if it sleeps, once (until it sleeps again). */
+static void wake(struct ingest *q)
+{
+    if (q->worker_waiting) {
+        q->worker_waiting = false;
+        pthread_cond_signal(&q->wake);
+    }
+}
+
+static int64_t realtime_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 int tr_ingest_init(struct ingest *q, size_t cap)
 {
@@ -82,9 +117,7 @@ struct inmsg *tr_inmsg_new(const char *topic, const void *payload, size_t len, c
         m->corr = p;
         memcpy(p, corr, cl);
     }
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    m->received_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    m->received_ms = realtime_ms();
     m->jseq = 0;
     return m;
 }
@@ -107,8 +140,7 @@ static void on_message(void *user, const char *topic, const void *payload, size_
     tr_journal_append(&q->j, m); /* before any wait: paho has acknowledged it */
     while (q->count == q->cap && !atomic_load(&q->stop)) {
         atomic_fetch_add(&a->n.queue_waits, 1);
-        if (q->worker_waiting)
-            pthread_cond_signal(&q->wake);
+        wake(q);
         pthread_cond_wait(&q->not_full, &q->mu);
     }
     if (q->count == q->cap) {
@@ -117,10 +149,60 @@ static void on_message(void *user, const char *topic, const void *payload, size_
         return;
     }
     q->ring[(q->head + q->count) % q->cap] = m;
-    q->count++;
-    if (q->worker_waiting)
-        pthread_cond_signal(&q->wake);
+    if (q->count++ == 0)
+        q->since_ms = m->received_ms;
+    if (!is_position(topic))
+        q->urgent = true;
+    if (q->urgent || q->count == 1 || q->count >= WAKE_BATCH)
+        wake(q);
     pthread_mutex_unlock(&q->mu);
+}
+
+void tr_ingest_wait(struct ingest *q, int64_t now_ms, int64_t until_ms)
+{
+    for (;;) {
+        if (q->n_done > 0 || q->conn_events > 0 || q->urgent || q->count >= WAKE_BATCH)
+            return;
+        int64_t until = until_ms;
+        if (q->count > 0 && q->since_ms + LINGER_MS < until)
+            until = q->since_ms + LINGER_MS;
+        if (now_ms >= until)
+            return;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        int64_t wait = until - now_ms;
+        ts.tv_sec += (time_t)(wait / 1000);
+        ts.tv_nsec += (long)(wait % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        q->worker_waiting = true;
+        (void)pthread_cond_timedwait(&q->wake, &q->mu, &ts);
+        q->worker_waiting = false;
+        /* woken by the first position: sleep on while it lingers; with
+         * nothing queued (a stop, a timer), back to the caller */
+        if (q->count == 0)
+            return;
+        now_ms = realtime_ms();
+    }
+}
+
+size_t tr_ingest_take(struct ingest *q, struct inmsg **out, size_t max)
+{
+    size_t n = 0;
+    while (n < max && q->count > 0) {
+        out[n++] = q->ring[q->head];
+        q->head = (q->head + 1) % q->cap;
+        q->count--;
+    }
+    if (q->count == 0)
+        q->urgent = false; /* else it stays set: the next turn does not wait */
+    else
+        q->since_ms = q->ring[q->head]->received_ms;
+    if (n)
+        pthread_cond_broadcast(&q->not_full);
+    return n;
 }
 
 static void push_done(struct app *a, uint64_t v)
@@ -139,8 +221,7 @@ static void push_done(struct app *a, uint64_t v)
         q->cap_done = cap;
     }
     q->done[q->n_done++] = v;
-    if (q->worker_waiting)
-        pthread_cond_signal(&q->wake);
+    wake(q);
     pthread_mutex_unlock(&q->mu);
 }
 
@@ -168,8 +249,7 @@ static void on_connection(void *user, int up, int session_present)
     q->conn_events++;
     if (up && !session_present)
         q->session_lost = true;
-    if (q->worker_waiting)
-        pthread_cond_signal(&q->wake);
+    wake(q);
     pthread_mutex_unlock(&q->mu);
 }
 

@@ -5,6 +5,11 @@
  *
  * This file is the only place with mutable statics (the signal flag and the
  * application context, which paho's thread references).
+ *
+ * systemd (common/notify.h): READY=1 once tr_app_start has recovered the
+ * store and subscribed, a STATUS= line when the summary changes (checked
+ * once a second), STOPPING=1 on SIGTERM. The WATCHDOG=1 pings come from the
+ * worker thread (worker.c), not from here: a stalled worker stops them.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -16,6 +21,8 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "common/mqtt.h"
+#include "common/notify.h"
 #include "dispatcher/app/app.h"
 
 #define DEFAULT_CONFIG "/etc/truckroll/truckrolld.conf"
@@ -120,6 +127,20 @@ static int parse(struct tr_config *cfg, int argc, char **argv)
     return 0;
 }
 
+/* The one-line summary for `systemctl status`; sent when it changes. */
+static void notify_status(struct app *a, char *last, size_t cap)
+{
+    char line[200];
+    bool up = tr_mqtt_is_connected(a->mqtt);
+    snprintf(line, sizeof(line), "serving: broker %s, %lu open jobs (%lu unassigned)",
+             up ? "connected" : "unreachable, retrying", atomic_load(&a->n.jobs_open_now),
+             atomic_load(&a->n.jobs_unassigned_now));
+    if (strcmp(line, last) == 0)
+        return;
+    snprintf(last, cap, "%s", line);
+    tr_notify_status("%s", line);
+}
+
 int main(int argc, char **argv)
 {
     static struct app app; /* large, and referenced from paho's thread */
@@ -140,15 +161,25 @@ int main(int argc, char **argv)
     if (p != 0)
         return p == 1 ? 0 : 2;
     tr_log_set_level((enum tr_log_level)app.set.log_level);
+    tr_mqtt_global_init(); /* before any session: OpenSSL only with broker.tls */
     signal(SIGPIPE, SIG_IGN);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
 
+    tr_notify_status("starting: opening the store, recovering open jobs, connecting to %s:%d",
+                     app.set.broker_host, app.set.broker_port);
     if (tr_app_start(&app) == 0) {
-        time_t last_stats = time(NULL);
+        time_t last_stats = time(NULL), last_status = 0;
+        char status_line[200] = "";
+        notify_status(&app, status_line, sizeof(status_line));
+        tr_notify_ready();
         while (!stop_requested) {
             struct timespec tick = { 0, 50 * 1000000L };
             nanosleep(&tick, NULL);
+            if (time(NULL) != last_status) {
+                last_status = time(NULL);
+                notify_status(&app, status_line, sizeof(status_line));
+            }
             if (app.set.stats_interval_s > 0 &&
                 time(NULL) - last_stats >= app.set.stats_interval_s) {
                 last_stats = time(NULL);
@@ -156,7 +187,11 @@ int main(int argc, char **argv)
             }
         }
         tr_log_info("stopping");
+        tr_notify_stopping();
+        tr_notify_status("stopping: flushing positions and the outbox");
         status = 0;
+    } else {
+        tr_notify_status("failed to start (see the journal)");
     }
     tr_app_stop(&app);
     tr_app_log_stats(&app, "final counters");

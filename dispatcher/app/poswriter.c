@@ -11,6 +11,10 @@
  * history it covers (the store's rule). When the FIFO is full the worker
  * waits (back-pressure), nothing is dropped.
  *
+ * It also checkpoints the record's WAL when the worker asks
+ * (tr_poswriter_checkpoint; tr_store_checkpoint has its own connection), so
+ * no job commit pays for a checkpoint.
+ *
  * It does not dedupe (the worker did, by (agent, boot, seq)), and does not
  * touch the record group (job transitions never wait for positions).
  */
@@ -23,7 +27,8 @@
 #define FIFO_MAX 64
 
 struct item {
-    bool last; /* a last-positions snapshot (else history) */
+    bool last;       /* a last-positions snapshot (else history) */
+    bool checkpoint; /* the record's WAL (no rows) */
     struct tr_store_position *rows;
     size_t n;
 };
@@ -36,6 +41,7 @@ struct poswriter {
     struct item fifo[FIFO_MAX];
     size_t head, count;
     bool stop, busy;
+    bool ck_pending; /* a checkpoint is queued or running */
     /* worker side */
     struct tr_store_position *batch;
     size_t n_batch, cap_batch;
@@ -46,6 +52,19 @@ static void write_item(struct poswriter *w, struct item *it)
 {
     struct app *a = w->a;
     size_t rej = 0;
+    if (it->checkpoint) {
+        int64_t frames = 0, done = 0;
+        int crc = tr_store_checkpoint(a->store, &frames, &done);
+        if (crc != TR_STORE_OK)
+            tr_log_warn("record checkpoint failed: %s", tr_store_strerror(crc));
+        else
+            tr_log_debug("record checkpoint: %lld of %lld WAL frames", (long long)done,
+                         (long long)frames);
+        pthread_mutex_lock(&w->mu);
+        w->ck_pending = false;
+        pthread_mutex_unlock(&w->mu);
+        return;
+    }
     int rc = it->last ? tr_store_last_positions_flush(a->store, it->rows, it->n, &rej)
                       : tr_store_positions_append(a->store, it->rows, it->n, &rej);
     if (rc != TR_STORE_OK)
@@ -113,6 +132,15 @@ static void enqueue(struct poswriter *w, bool last, struct tr_store_position *ro
     pthread_mutex_unlock(&w->mu);
 }
 
+/* An id into a TR_MSG_ID_SIZE buffer (cut if longer; snprintf costs more
+ * than the rest of adding a row). */
+static void copy_id(char dst[TR_MSG_ID_SIZE], const char *src)
+{
+    size_t n = strnlen(src, TR_MSG_ID_SIZE - 1);
+    memcpy(dst, src, n);
+    dst[n] = 0;
+}
+
 void tr_poswriter_add(struct poswriter *w, const char *agent, const char *boot,
                       const struct tr_fix *fix, int64_t received)
 {
@@ -129,8 +157,8 @@ void tr_poswriter_add(struct poswriter *w, const char *agent, const char *boot,
     if (w->n_batch == 0)
         w->batch_since = received;
     struct tr_store_position *p = &w->batch[w->n_batch++];
-    snprintf(p->agent_id, sizeof(p->agent_id), "%s", agent);
-    snprintf(p->boot_id, sizeof(p->boot_id), "%s", boot);
+    copy_id(p->agent_id, agent);
+    copy_id(p->boot_id, boot);
     p->fix = *fix;
     p->received = received;
 }
@@ -199,4 +227,17 @@ void tr_poswriter_stop(struct poswriter *w)
     pthread_cond_destroy(&w->more);
     pthread_cond_destroy(&w->room);
     free(w);
+}
+
+void tr_poswriter_checkpoint(struct poswriter *w)
+{
+    pthread_mutex_lock(&w->mu);
+    bool queue = !w->ck_pending && w->count < FIFO_MAX; /* never waits */
+    if (queue) {
+        w->ck_pending = true;
+        w->fifo[(w->head + w->count) % FIFO_MAX] = (struct item){ .checkpoint = true };
+        w->count++;
+        pthread_cond_signal(&w->more);
+    }
+    pthread_mutex_unlock(&w->mu);
 }

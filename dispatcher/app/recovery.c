@@ -10,8 +10,10 @@
  * caught in new / released and retries unassigned ones. Presence is not
  * stored: the agents' retained presence arrives when the dispatcher
  * subscribes, and timers wait recovery.grace_ms for it.
- * Also restored: the (agent, boot, seq) high-water marks (position dedupe)
- * and which recent job.create request made which job (request retries).
+ * Also restored: the (agent, boot, seq) high-water marks (position dedupe),
+ * each contractor's jobs today (offers accepted on their local today: the
+ * fairness tie-break) and which recent job.create request made which job
+ * (request retries).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -129,6 +131,36 @@ static int on_high_water(void *ctx, const char *agent, const char *boot, int64_t
     return 0;
 }
 
+struct accepts {
+    struct app *a;
+    int64_t now_ms;
+    size_t counted;
+};
+
+static int on_accept(void *ctx, const char *agent_id, int64_t accepted_ms)
+{
+    struct accepts *x = ctx;
+    if (tr_engine_recover_accept(x->a->eng, agent_id, accepted_ms, x->now_ms) == TR_ENGINE_OK)
+        x->counted++;
+    return 0;
+}
+
+/* "jobs today" (the ranking's tie-break) from the offers accepted in the last
+ * day; the engine keeps those of each contractor's local today. After the
+ * contractors and their shift flags (which carry the UTC offset). */
+static void restore_jobs_today(struct app *a, int64_t now_ms)
+{
+    struct accepts x = { .a = a, .now_ms = now_ms };
+    size_t bad = 0;
+    int rc = tr_store_accepts_since(a->store, now_ms - 86400000, on_accept, &x, &bad);
+    if (rc != TR_STORE_OK)
+        tr_log_warn("jobs today not restored: %s", tr_store_errmsg(a->store));
+    else if (bad)
+        tr_log_warn("%zu damaged offer row(s) skipped counting jobs today", bad);
+    else
+        tr_log_debug("jobs today: %zu accept(s) of the last day looked at", x.counted);
+}
+
 static int on_open_job(void *ctx, const struct tr_store_job *j)
 {
     struct open_jobs *o = ctx;
@@ -198,6 +230,7 @@ int tr_recovery_run(struct app *a, int64_t now_ms)
         tr_log_warn("position high-water marks not loaded: %s",
                     tr_store_positions_errmsg(a->store));
     (void)tr_engine_fleet_rebuild(a->eng);
+    restore_jobs_today(a, now_ms);
 
     struct open_jobs o = { 0 };
     rc = tr_store_jobs_open(a->store, on_open_job, &o, &bad);

@@ -7,7 +7,9 @@
  * contractor's live view from the engine: online, available, last position
  * (with its region when boundary data is loaded), last seen, active jobs.
  * The time zone must be one the zoneinfo directory has (the codec only
- * checks its spelling). Searching by region is directory.query's job
+ * checks its spelling). An add of a contractor already stored with the very
+ * same record answers success (unchanged), so a retry is harmless; with a
+ * different record, conflict. Searching by region is directory.query's job
  * (requests_dir.c).
  */
 #include <stdlib.h>
@@ -98,12 +100,42 @@ static void store_refused(struct req *r, int rc, const char *id)
     }
 }
 
+/* An add of a contractor that exists: answered as a success when the stored
+ * record is the requested one (the same add again: a retry after a crash
+ * between commit and answer, a journal replay, a re-run import), else
+ * conflict. */
+static void add_exists(struct req *r, const struct tr_contractor *c)
+{
+    bool same = false;
+    struct tr_contractor stored;
+    struct tr_engine_contractor_info ci;
+    if (tr_store_contractor_same(r->a->store, c, &same) != TR_STORE_OK || !same ||
+        tr_store_contractor_get(r->a->store, c->contractor_id, &stored, NULL) != TR_STORE_OK) {
+        tr_req_error(r, TR_WIRE_CONFLICT, "args.contractor_id",
+                     "contractor %s exists with a different record (use contractor update)",
+                     c->contractor_id);
+        return;
+    }
+    tr_log_info("contractor %s: add repeated by %s with the stored record: unchanged",
+                c->contractor_id, r->actor);
+    /* the engine knows it unless the first add stopped between the two */
+    if (tr_engine_contractor_info(r->a->eng, c->contractor_id, r->now_ms, &ci) ==
+            TR_ENGINE_ENOENT &&
+        !to_engine(r, &stored))
+        return;
+    respond_contractor(r, &stored);
+}
+
 void tr_req_contractor_add(struct req *r)
 {
     const struct tr_contractor *c = &r->msg->u.contractor_add;
     if (!zone_ok(r, c->timezone))
         return;
     int rc = tr_store_contractor_add(r->a->store, c, r->now_ms, NULL);
+    if (rc == TR_STORE_ERR_EXISTS) {
+        add_exists(r, c);
+        return;
+    }
     if (rc != TR_STORE_OK) {
         store_refused(r, rc, c->contractor_id);
         return;

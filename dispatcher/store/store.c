@@ -163,13 +163,22 @@ int tr_store_exec_stmt(struct tr_store *s, bool pos, sqlite3_stmt *st, const cha
 
 int tr_store_begin(struct tr_store *s, bool pos)
 {
+    if (!pos && s->batch)
+        return tr_store_batch_step_begin(s);
     int rc;
+    if (!pos && s->sync_normal) { /* never a durable write without FULL */
+        rc = tr_store_sync_full(s);
+        if (rc != TR_STORE_OK)
+            return rc;
+    }
     sqlite3_stmt *st = tr_store_stmt(s, pos ? ST_P_BEGIN : ST_BEGIN, "BEGIN IMMEDIATE", &rc);
     return st ? tr_store_exec_stmt(s, pos, st, "begin") : rc;
 }
 
 int tr_store_commit(struct tr_store *s, bool pos)
 {
+    if (!pos && s->batch_open && s->batch)
+        return tr_store_batch_step_commit(s);
     int rc;
     sqlite3_stmt *st = tr_store_stmt(s, pos ? ST_P_COMMIT : ST_COMMIT, "COMMIT", &rc);
     if (!st)
@@ -182,6 +191,11 @@ int tr_store_commit(struct tr_store *s, bool pos)
 
 void tr_store_rollback(struct tr_store *s, bool pos)
 {
+    if (!pos && s->batch) {
+        if (s->batch_open)
+            tr_store_batch_step_rollback(s);
+        return;
+    }
     sqlite3 *db = pos ? s->pos : s->db;
     if (sqlite3_get_autocommit(db))
         return; /* SQLite already rolled back (e.g. after SQLITE_FULL) */
@@ -404,6 +418,11 @@ int tr_store_open(const char *path, unsigned flags, struct tr_store **out, char 
     rc = open_one(memory ? path : pos_path, flags, true, &s->pos, err, errlen);
     if (rc != TR_STORE_OK)
         goto fail;
+    rc = tr_store_ckpt_init(s, path);
+    if (rc != TR_STORE_OK) {
+        open_fail(err, errlen, rc, s->errmsg, NULL, 0);
+        goto fail;
+    }
     rc = tr_store_skills_load(s);
     if (rc == TR_STORE_OK)
         rc = tr_store_jobs_init(s);
@@ -431,6 +450,7 @@ void tr_store_close(struct tr_store *s)
         return;
     for (size_t i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(s->st[i]);
+    tr_store_ckpt_close(s);
     sqlite3_close_v2(s->db);
     sqlite3_close_v2(s->pos);
     free(s);

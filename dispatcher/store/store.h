@@ -26,7 +26,8 @@
  *   positions: tr_store_positions_*, tr_store_last_positions_*;
  *   record: everything else.
  * One thread may use each group at a time; the two groups may run
- * concurrently on two threads. tr_store_open/close: no other call running.
+ * concurrently on two threads, and tr_store_checkpoint on a third.
+ * tr_store_open/close: no other call running.
  * Callbacks (the *_each iterators) must not call back into the store.
  *
  * Errors: every function returns enum tr_store_err. When it is not OK,
@@ -129,6 +130,12 @@ struct tr_store_contractor_meta {
 int tr_store_contractor_add(struct tr_store *s, const struct tr_contractor *c, int64_t now_ms,
                             struct tr_store_contractor_meta *meta);
 
+/* Whether the stored contractor c->contractor_id holds exactly the record c
+ * (skills compared as a set, optional fields by presence and value): an add
+ * repeated after a crash finds its own record. NOT_FOUND if unknown,
+ * INVALID for c out of the contract. */
+int tr_store_contractor_same(struct tr_store *s, const struct tr_contractor *c, bool *same);
+
 /* Change only the fields given (u->has_name, has_skills, has_languages,
  * has_timezone, and c.has_x for the optional ones). NOT_FOUND if unknown.
  * `after` (may be NULL) receives the record as stored. */
@@ -164,6 +171,18 @@ int tr_store_contractors_each(struct tr_store *s,
  * pending offers. Either out pointer may be NULL. */
 int tr_store_contractor_load(struct tr_store *s, const char *agent_id, int *active_jobs,
                              int *pending_offers);
+
+/* Offers accepted at or after since_ms (their `answered` time), newest
+ * first: cb(ctx, agent_id, accepted_ms) returns 0 to go on, non-zero to
+ * stop (then OK). For restoring "jobs today" after a restart: it reads back
+ * from the newest offer and stops at offers made more than
+ * TR_STORE_OFFER_MAX_MS before since_ms (no offer lives longer), so it costs
+ * the recent offers, not the whole history. Damaged rows are skipped and
+ * counted in *n_corrupt (may be NULL). */
+#define TR_STORE_OFFER_MAX_MS 86400000LL
+int tr_store_accepts_since(struct tr_store *s, int64_t since_ms,
+                           int (*cb)(void *ctx, const char *agent_id, int64_t accepted_ms),
+                           void *ctx, size_t *n_corrupt);
 
 /* ------------------------------------------------------ skill dictionary */
 
@@ -342,6 +361,53 @@ struct tr_store_transition {
 int tr_store_job_transition(struct tr_store *s, const struct tr_store_transition *t,
                             struct tr_store_job *after);
 
+/* ----------------------------------------------------------- group commit */
+
+/*
+ * Group commit for the record group (store_batch.c). Between
+ * tr_store_batch_begin and tr_store_batch_commit every record-group write
+ * (tr_store_job_create, tr_store_job_transition, outbox, contractors, ...)
+ * is one step of a single outer transaction: each step keeps its own checks,
+ * event rows and all-or-nothing effect (a failing step undoes only itself
+ * and returns its error as usual), but NOTHING is durable, and the outbox
+ * cannot be read for publishing (tr_store_outbox_pending returns INVALID),
+ * until tr_store_batch_commit commits them all with ONE synchronous=FULL
+ * commit. Reads inside the batch see its steps. The outer transaction is
+ * begun by the first write: an empty batch costs nothing.
+ *
+ * tr_store_batch_commit: OK when everything is on disk (*steps, may be
+ * NULL: how many steps it held); otherwise none of the batch's steps were
+ * written (IO, or what COMMIT failed with) and the caller must treat every
+ * change it made during the batch as never having happened. Either way the
+ * batch is closed. Record group's thread only.
+ */
+int tr_store_batch_begin(struct tr_store *s);
+int tr_store_batch_commit(struct tr_store *s, size_t *steps);
+bool tr_store_batch_active(const struct tr_store *s);
+
+/*
+ * Checkpoints of the record's WAL, kept out of the record group's commits:
+ * the record connection does not checkpoint by itself (only past ~20000
+ * frames, should nobody call tr_store_checkpoint). tr_store_wal_frames
+ * (record group): frames in the WAL after the last commit (the WAL file
+ * restarts from its beginning at the first commit after a checkpoint that
+ * copied all of it; under back-to-back commits it may keep growing until a
+ * pause, which is harmless).
+ * tr_store_checkpoint: a PASSIVE checkpoint (never blocks the record group)
+ * through a third connection of its own, opened on first use; it may run on
+ * any ONE thread, concurrently with both groups. *wal_frames / *done_frames
+ * (may be NULL): frames in the WAL / copied to the database. ":memory:": a
+ * no-op.
+ */
+int64_t tr_store_wal_frames(const struct tr_store *s);
+/* Record group: true once each time the WAL has grown by
+ * TR_STORE_CHECKPOINT_FRAMES since the last time it said so (the caller then
+ * has tr_store_checkpoint run on its other thread). A WAL that restarted
+ * from its beginning starts the count again. */
+#define TR_STORE_CHECKPOINT_FRAMES 1000
+bool tr_store_checkpoint_due(struct tr_store *s);
+int tr_store_checkpoint(struct tr_store *s, int64_t *wal_frames, int64_t *done_frames);
+
 /* ---------------------------------------------------------------- outbox */
 
 struct tr_store_outbox_row {
@@ -370,7 +436,9 @@ int tr_store_outbox_pending(struct tr_store *s, int64_t after_id, size_t limit,
                             struct tr_store_outbox_row **out, size_t *n, size_t *n_corrupt);
 void tr_store_outbox_rows_free(struct tr_store_outbox_row *rows, size_t n);
 /* Delete after the broker acknowledged them (PUBACK; QoS 0: once written).
- * Unknown ids are ignored. */
+ * Unknown ids are ignored. Committed with synchronous=NORMAL (no fsync of
+ * its own): after a crash a deleted row may come back and be published
+ * again (receivers dedupe by message id). */
 int tr_store_outbox_delete(struct tr_store *s, const int64_t *ids, size_t n);
 int tr_store_outbox_count(struct tr_store *s, int64_t *n);
 

@@ -9,6 +9,9 @@
  * skill dictionary (store_skills.c), languages and working hours as compact
  * text (see store_schema.c for why).
  *
+ * Also: whether a record equals the stored one (an add repeated after a
+ * crash).
+ *
  * Does not: delete contractors (they retire: active = false), or know
  * anything live (positions, presence: those are in memory).
  */
@@ -167,6 +170,25 @@ static int from_row(struct tr_store *s, sqlite3_stmt *st, struct tr_contractor *
     return validate(s, c, TR_STORE_ERR_CORRUPT);
 }
 
+/* from_row for the row loops (store_row.c): a record alone, or with its
+ * meta. */
+static int decode_contractor(struct tr_store *s, sqlite3_stmt *st, void *item)
+{
+    struct tr_store_contractor_meta m;
+    return from_row(s, st, item, &m);
+}
+
+struct row_item {
+    struct tr_contractor c;
+    struct tr_store_contractor_meta m;
+};
+
+static int decode_row_item(struct tr_store *s, sqlite3_stmt *st, void *item)
+{
+    struct row_item *x = item;
+    return from_row(s, st, &x->c, &x->m);
+}
+
 /* Bind c to ?2..?18 (the CON_COLS order without id, created, updated). */
 static void bind_record(sqlite3_stmt *st, const struct tr_contractor *c, uint64_t mask, char *langs,
                         size_t langs_size, char *hours, size_t hours_size)
@@ -260,6 +282,68 @@ int tr_store_contractor_add(struct tr_store *s, const struct tr_contractor *c, i
 fail:
     tr_store_rollback(s, false);
     tr_store_skills_load(s); /* forget bits assigned in the rolled-back transaction */
+    return rc;
+}
+
+/* Is c (a valid record) what is stored as b with skill mask b_mask? Compared
+ * in the stored form: skills as a set, languages and hours in order,
+ * optional fields by presence and then value. */
+static bool same_record(struct tr_store *s, const struct tr_contractor *c,
+                        const struct tr_contractor *b, uint64_t b_mask)
+{
+    uint64_t mask = 0;
+    bool known = false;
+    if (tr_store_skill_mask(s, c->skills, c->n_skills, &mask, &known) != TR_STORE_OK || !known ||
+        mask != b_mask)
+        return false;
+    char t1[TR_MSG_MAX_LANGS * TR_MSG_LANG_SIZE + TR_MSG_MAX_SHIFTS * (SHIFT_TEXT + 1) + 1];
+    char t2[sizeof t1];
+    langs_text(c, t1, sizeof t1);
+    langs_text(b, t2, sizeof t2);
+    if (strcmp(c->name, b->name) != 0 || strcmp(t1, t2) != 0 ||
+        strcmp(c->timezone, b->timezone) != 0)
+        return false;
+#define SAME_OPT(has, f) (c->has == b->has && (!c->has || c->f == b->f))
+    if (!SAME_OPT(has_tier, tier) || !SAME_OPT(has_travel_mode, travel_mode) ||
+        !SAME_OPT(has_radius_km, radius_km) || !SAME_OPT(has_job_limit, job_limit) ||
+        !SAME_OPT(has_home, home.lat) || !SAME_OPT(has_home, home.lon) ||
+        !SAME_OPT(has_active, active) || c->has_pay != b->has_pay || c->has_hours != b->has_hours)
+        return false;
+#undef SAME_OPT
+    if (c->has_pay) {
+#define SAME_PAY(has, f) (c->pay.has == b->pay.has && (!c->pay.has || c->pay.f == b->pay.f))
+        if (strcmp(c->pay.currency, b->pay.currency) != 0 ||
+            !SAME_PAY(has_per_hour_cents, per_hour_cents) ||
+            !SAME_PAY(has_per_incident_cents, per_incident_cents))
+            return false;
+#undef SAME_PAY
+    }
+    if (c->has_hours) {
+        hours_text(c, t1, sizeof t1);
+        hours_text(b, t2, sizeof t2);
+        if (strcmp(t1, t2) != 0)
+            return false;
+    }
+    return true;
+}
+
+int tr_store_contractor_same(struct tr_store *s, const struct tr_contractor *c, bool *same)
+{
+    if (same)
+        *same = false;
+    if (!s || !c || !same)
+        return TR_STORE_ERR_INVALID;
+    int rc = validate(s, c, TR_STORE_ERR_INVALID);
+    if (rc != TR_STORE_OK)
+        return rc;
+    struct tr_contractor *b = malloc(sizeof *b);
+    if (!b)
+        return tr_store_fail(s, false, TR_STORE_ERR_NOMEM, "out of memory");
+    struct tr_store_contractor_meta m;
+    rc = get_row(s, c->contractor_id, b, &m);
+    if (rc == TR_STORE_OK)
+        *same = same_record(s, c, b, m.skill_mask);
+    free(b);
     return rc;
 }
 
@@ -439,34 +523,28 @@ int tr_store_contractor_list(struct tr_store *s, const struct tr_store_contracto
 #undef CON_WHERE
     if (!st)
         return rc;
-    struct tr_contractor *arr = calloc((size_t)f->limit, sizeof *arr);
-    if (!arr) {
-        tr_store_done(st);
-        return tr_store_fail(s, false, TR_STORE_ERR_NOMEM, "out of memory");
-    }
     sqlite3_bind_int64(st, 1, mask);
     sqlite3_bind_int(st, 2, f->active);
     sqlite3_bind_int(st, 3, f->limit);
     sqlite3_bind_int(st, 4, f->offset);
-    size_t k = 0, bad = 0;
-    int r;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        struct tr_store_contractor_meta m;
-        if (from_row(s, st, &arr[k], &m) == TR_STORE_OK)
-            k++;
-        else
-            bad++;
-    }
-    tr_store_done(st);
-    if (n_corrupt)
-        *n_corrupt = bad;
-    if (r != SQLITE_DONE) {
-        free(arr);
-        return tr_store_sqlite_fail(s, false, r, "contractor list");
-    }
+    void *arr = NULL;
+    rc = tr_store_rows_array(s, st, sizeof **out, (size_t)f->limit, decode_contractor,
+                             "contractor list", &arr, n, n_corrupt);
     *out = arr;
-    *n = k;
-    return TR_STORE_OK;
+    return rc;
+}
+
+struct each_ctx {
+    int (*cb)(void *ctx, const struct tr_contractor *c,
+              const struct tr_store_contractor_meta *meta);
+    void *ctx;
+};
+
+static int each_one(void *ctx, const void *item)
+{
+    const struct each_ctx *e = ctx;
+    const struct row_item *x = item;
+    return e->cb(e->ctx, &x->c, &x->m);
 }
 
 int tr_store_contractors_each(struct tr_store *s,
@@ -483,29 +561,9 @@ int tr_store_contractors_each(struct tr_store *s,
         tr_store_stmt(s, ST_CON_ALL, "SELECT " CON_COLS " FROM contractor ORDER BY id", &rc);
     if (!st)
         return rc;
-    struct tr_contractor *c = malloc(sizeof *c);
-    if (!c) {
-        tr_store_done(st);
-        return tr_store_fail(s, false, TR_STORE_ERR_NOMEM, "out of memory");
-    }
-    size_t bad = 0;
-    int r;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        struct tr_store_contractor_meta m;
-        if (from_row(s, st, c, &m) != TR_STORE_OK) {
-            bad++;
-            continue;
-        }
-        if (cb(ctx, c, &m) != 0) {
-            r = SQLITE_DONE;
-            break;
-        }
-    }
-    tr_store_done(st);
-    free(c);
-    if (n_corrupt)
-        *n_corrupt = bad;
-    return r == SQLITE_DONE ? TR_STORE_OK : tr_store_sqlite_fail(s, false, r, "contractor scan");
+    struct each_ctx e = { cb, ctx };
+    return tr_store_rows_each(s, st, sizeof(struct row_item), decode_row_item, each_one, &e,
+                              "contractor scan", n_corrupt);
 }
 
 static int count_one(struct tr_store *s, int id, const char *sql, const char *agent_id, int *out)

@@ -29,6 +29,7 @@ enum tr_store_stmt_id {
     ST_CON_ACTIVE_JOBS,
     ST_CON_PENDING_OFFERS,
     ST_CON_LIMIT,
+    ST_CON_ACCEPTS,
     ST_JOB_INSERT,
     ST_JOB_GET,
     ST_JOB_LIST,
@@ -49,6 +50,11 @@ enum tr_store_stmt_id {
     ST_OUT_PENDING,
     ST_OUT_DELETE,
     ST_OUT_COUNT,
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
+    ST_SYNC_NORMAL,
+    ST_SYNC_FULL,
     ST_POS_FIRST, /* positions connection from here on */
     ST_P_BEGIN = ST_POS_FIRST,
     ST_P_COMMIT,
@@ -80,6 +86,16 @@ struct tr_store {
     /* job id generator: the last id issued is (id_ms, id_counter) */
     int64_t id_ms;
     int64_t id_counter;
+    /* group commit (store_batch.c): batch mode on, its outer transaction
+     * open, lost (SQLite rolled it back), steps released into it */
+    bool batch, batch_open, batch_lost;
+    size_t batch_steps;
+    bool sync_normal; /* the record connection is at synchronous=NORMAL */
+    /* checkpoints (store_batch.c): the record WAL's frames after the last
+     * commit (record group); the checkpoint group's connection and path */
+    int64_t wal_frames, ck_mark; /* ck_mark: frames when a checkpoint was last due */
+    sqlite3 *ck;
+    char *ck_path;
 };
 
 /* Time range of the contract (time_ms). */
@@ -105,6 +121,22 @@ void tr_store_done(sqlite3_stmt *st);
 int tr_store_begin(struct tr_store *s, bool pos);
 int tr_store_commit(struct tr_store *s, bool pos);
 void tr_store_rollback(struct tr_store *s, bool pos);
+/* Group commit (store_batch.c): inside a batch tr_store_begin / commit /
+ * rollback of the record group become SAVEPOINT / RELEASE / ROLLBACK TO. */
+int tr_store_batch_step_begin(struct tr_store *s);
+int tr_store_batch_step_commit(struct tr_store *s);
+void tr_store_batch_step_rollback(struct tr_store *s);
+/* A record-group transaction committed with synchronous=NORMAL (no fsync of
+ * its own; inside a batch, a plain step): begin, then end with the body's
+ * rc (commits when OK, else rolls back); returns the final rc. */
+int tr_store_begin_nosync(struct tr_store *s);
+int tr_store_end_nosync(struct tr_store *s, int rc);
+/* Back to synchronous=FULL after a NORMAL transaction. */
+int tr_store_sync_full(struct tr_store *s);
+/* Checkpoints (store_batch.c): at open, after the record connection (path
+ * ":memory:": nothing); at close. */
+int tr_store_ckpt_init(struct tr_store *s, const char *path);
+void tr_store_ckpt_close(struct tr_store *s);
 /* Step a statement expected to finish with SQLITE_DONE. */
 int tr_store_exec_stmt(struct tr_store *s, bool pos, sqlite3_stmt *st, const char *what);
 
@@ -136,6 +168,22 @@ int tr_store_bind_text(sqlite3_stmt *st, int i, const char *s);
 int tr_store_bind_text_opt(sqlite3_stmt *st, int i, bool has, const char *s);
 int tr_store_bind_i64_opt(sqlite3_stmt *st, int i, bool has, int64_t v);
 int tr_store_bind_dbl_opt(sqlite3_stmt *st, int i, bool has, double v);
+
+/* Row loops (record group). decode fills item from the current row: OK, or
+ * an error (the row is damaged: skipped and counted in *n_corrupt, which may
+ * be NULL). Both step st to its end and reset it (tr_store_done), also on
+ * failure; `what` names the read in SQLite errors. */
+typedef int (*tr_store_row_decode)(struct tr_store *s, sqlite3_stmt *st, void *item);
+/* At most cap good rows into a calloc'ed array of item_size items (*out,
+ * *n; the caller frees it). NOMEM, or the SQLite error with nothing out. */
+int tr_store_rows_array(struct tr_store *s, sqlite3_stmt *st, size_t item_size, size_t cap,
+                        tr_store_row_decode decode, const char *what, void **out, size_t *n,
+                        size_t *n_corrupt);
+/* Each good row to cb(ctx, item) (item: one scratch of item_size bytes,
+ * valid during the call); cb returns non-zero to stop (then OK). */
+int tr_store_rows_each(struct tr_store *s, sqlite3_stmt *st, size_t item_size,
+                       tr_store_row_decode decode, int (*cb)(void *ctx, const void *item),
+                       void *ctx, const char *what, size_t *n_corrupt);
 
 bool tr_store_valid_time(int64_t t);
 /* NUL-terminated, at most max bytes, valid UTF-8, no control characters

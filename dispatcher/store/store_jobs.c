@@ -239,6 +239,12 @@ static int from_row(struct tr_store *s, sqlite3_stmt *st, struct tr_store_job *o
     return tr_store_job_validate(s, out, TR_STORE_ERR_CORRUPT);
 }
 
+/* from_row for the row loops (store_row.c). */
+static int decode_job(struct tr_store *s, sqlite3_stmt *st, void *item)
+{
+    return from_row(s, st, item, NULL);
+}
+
 int tr_store_job_read(struct tr_store *s, const char *job_id, struct tr_store_job *out,
                       int64_t *rowid)
 {
@@ -412,33 +418,26 @@ int tr_store_job_list(struct tr_store *s, const enum tr_job_state *state, int li
                             &rc);
     if (!st)
         return rc;
-    struct tr_store_job *arr = calloc((size_t)limit, sizeof *arr);
-    if (!arr) {
-        tr_store_done(st);
-        return tr_store_fail(s, false, TR_STORE_ERR_NOMEM, "out of memory");
-    }
     if (state)
         sqlite3_bind_int(st, 1, (int)*state);
     sqlite3_bind_int(st, 2, limit);
     sqlite3_bind_int(st, 3, offset);
-    size_t k = 0, bad = 0;
-    int r;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        if (from_row(s, st, &arr[k], NULL) == TR_STORE_OK)
-            k++;
-        else
-            bad++;
-    }
-    tr_store_done(st);
-    if (n_corrupt)
-        *n_corrupt = bad;
-    if (r != SQLITE_DONE) {
-        free(arr);
-        return tr_store_sqlite_fail(s, false, r, "job list");
-    }
+    void *arr = NULL;
+    rc = tr_store_rows_array(s, st, sizeof **out, (size_t)limit, decode_job, "job list", &arr, n,
+                             n_corrupt);
     *out = arr;
-    *n = k;
-    return TR_STORE_OK;
+    return rc;
+}
+
+struct open_ctx {
+    int (*cb)(void *ctx, const struct tr_store_job *job);
+    void *ctx;
+};
+
+static int open_one(void *ctx, const void *item)
+{
+    const struct open_ctx *o = ctx;
+    return o->cb(o->ctx, item);
 }
 
 int tr_store_jobs_open(struct tr_store *s, int (*cb)(void *ctx, const struct tr_store_job *job),
@@ -453,26 +452,7 @@ int tr_store_jobs_open(struct tr_store *s, int (*cb)(void *ctx, const struct tr_
         s, ST_JOB_OPEN, JOB_SELECT " WHERE j.state IN (0, 1, 2, 3, 4, 8, 9) ORDER BY j.id", &rc);
     if (!st)
         return rc;
-    struct tr_store_job *j = malloc(sizeof *j);
-    if (!j) {
-        tr_store_done(st);
-        return tr_store_fail(s, false, TR_STORE_ERR_NOMEM, "out of memory");
-    }
-    size_t bad = 0;
-    int r;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        if (from_row(s, st, j, NULL) != TR_STORE_OK) {
-            bad++;
-            continue;
-        }
-        if (cb(ctx, j) != 0) {
-            r = SQLITE_DONE;
-            break;
-        }
-    }
-    tr_store_done(st);
-    free(j);
-    if (n_corrupt)
-        *n_corrupt = bad;
-    return r == SQLITE_DONE ? TR_STORE_OK : tr_store_sqlite_fail(s, false, r, "open jobs");
+    struct open_ctx o = { cb, ctx };
+    return tr_store_rows_each(s, st, sizeof(struct tr_store_job), decode_job, open_one, &o,
+                              "open jobs", n_corrupt);
 }

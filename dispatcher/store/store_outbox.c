@@ -131,6 +131,8 @@ int tr_store_outbox_pending(struct tr_store *s, int64_t after_id, size_t limit,
         return TR_STORE_ERR_INVALID;
     if (limit < 1 || limit > 10000 || after_id < 0)
         return tr_store_fail(s, false, TR_STORE_ERR_INVALID, "bad limit or cursor");
+    if (s->batch) /* its rows would be seen before they are committed */
+        return tr_store_fail(s, false, TR_STORE_ERR_INVALID, "outbox read inside a batch");
     int rc;
     sqlite3_stmt *st = tr_store_stmt(s, ST_OUT_PENDING,
                                      "SELECT id, topic, payload, qos, retain, created, expiry_at"
@@ -177,7 +179,9 @@ int tr_store_outbox_delete(struct tr_store *s, const int64_t *ids, size_t n)
         return TR_STORE_ERR_INVALID;
     if (n == 0)
         return TR_STORE_OK;
-    int rc = tr_store_begin(s, false);
+    /* no fsync of its own: a delete lost in a crash publishes a message
+     * again, which receivers drop by id; the next durable commit syncs it */
+    int rc = tr_store_begin_nosync(s);
     if (rc != TR_STORE_OK)
         return rc;
     for (size_t i = 0; i < n && rc == TR_STORE_OK; i++) {
@@ -187,10 +191,7 @@ int tr_store_outbox_delete(struct tr_store *s, const int64_t *ids, size_t n)
         sqlite3_bind_int64(st, 1, ids[i]);
         rc = tr_store_exec_stmt(s, false, st, "outbox delete");
     }
-    if (rc == TR_STORE_OK)
-        return tr_store_commit(s, false);
-    tr_store_rollback(s, false);
-    return rc;
+    return tr_store_end_nosync(s, rc);
 }
 
 int tr_store_outbox_count(struct tr_store *s, int64_t *n)

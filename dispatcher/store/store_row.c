@@ -1,6 +1,8 @@
 /*
  * dispatcher/store/store_row.c: reading columns with type and range checks,
- * binding optional values, and small text checks.
+ * binding optional values, small text checks, and the two loops every
+ * multi-row read shares (rows into an array; rows to a callback), which skip
+ * and count the rows their decoder finds damaged.
  *
  * The database is an input like any other: a column of the wrong type, a
  * string too long for its buffer, an embedded NUL or a non-finite number
@@ -8,6 +10,7 @@
  * Does not: know any table.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dispatcher/store/store_int.h"
@@ -108,6 +111,63 @@ int tr_store_bind_i64_opt(sqlite3_stmt *st, int i, bool has, int64_t v)
 int tr_store_bind_dbl_opt(sqlite3_stmt *st, int i, bool has, double v)
 {
     return has ? sqlite3_bind_double(st, i, v) : sqlite3_bind_null(st, i);
+}
+
+int tr_store_rows_array(struct tr_store *s, sqlite3_stmt *st, size_t item_size, size_t cap,
+                        tr_store_row_decode decode, const char *what, void **out, size_t *n,
+                        size_t *n_corrupt)
+{
+    unsigned char *arr = calloc(cap ? cap : 1, item_size);
+    if (!arr) {
+        tr_store_done(st);
+        return tr_store_fail(s, false, TR_STORE_ERR_NOMEM, "out of memory");
+    }
+    size_t k = 0, bad = 0;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW && k < cap) {
+        if (decode(s, st, arr + k * item_size) == TR_STORE_OK)
+            k++;
+        else
+            bad++;
+    }
+    tr_store_done(st);
+    if (n_corrupt)
+        *n_corrupt = bad;
+    if (r != SQLITE_DONE && r != SQLITE_ROW) {
+        free(arr);
+        return tr_store_sqlite_fail(s, false, r, what);
+    }
+    *out = arr;
+    *n = k;
+    return TR_STORE_OK;
+}
+
+int tr_store_rows_each(struct tr_store *s, sqlite3_stmt *st, size_t item_size,
+                       tr_store_row_decode decode, int (*cb)(void *ctx, const void *item),
+                       void *ctx, const char *what, size_t *n_corrupt)
+{
+    void *item = malloc(item_size);
+    if (!item) {
+        tr_store_done(st);
+        return tr_store_fail(s, false, TR_STORE_ERR_NOMEM, "out of memory");
+    }
+    size_t bad = 0;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (decode(s, st, item) != TR_STORE_OK) {
+            bad++;
+            continue;
+        }
+        if (cb(ctx, item) != 0) {
+            r = SQLITE_DONE;
+            break;
+        }
+    }
+    tr_store_done(st);
+    free(item);
+    if (n_corrupt)
+        *n_corrupt = bad;
+    return r == SQLITE_DONE ? TR_STORE_OK : tr_store_sqlite_fail(s, false, r, what);
 }
 
 bool tr_store_valid_time(int64_t t)

@@ -164,10 +164,7 @@ int main(int argc, char **argv)
     }
     const char *args[] = { "--engine.offer_timeout_ms=2500", "--engine.retry_min_interval_ms=100",
                            NULL };
-    CHECK(trd_start(&d, argv[1], args) == 0);
-    con = check_failed ? NULL : trd_console_new(&d, "tester", false);
-    CHECK(con != NULL);
-    CHECK(check_failed || trd_agents_new(&d, ids, N_AGENTS, pool) == 0);
+    CHECK(trd_setup(&d, argv[1], args, &con, ids, N_AGENTS, pool) == 0);
     if (!check_failed) {
         test_decline_cascade();
         test_timeout_cascade();
@@ -175,11 +172,6 @@ int main(int argc, char **argv)
         test_widening();
         CHECK(trd_alive(&d));
     }
-    for (size_t i = 0; i < N_AGENTS; i++)
-        trd_agent_free(pool[i]);
-    trd_console_free(con);
-    CHECK(trd_stop(&d) == 0);
-    d.keep = check_failed > 0;
-    trd_finish(&d);
+    CHECK(trd_teardown(&d, con, pool, N_AGENTS, check_failed > 0) == 0);
     return check_report("e2e_cascade");
 }

@@ -454,10 +454,7 @@ int main(int argc, char **argv)
     char geo[600], before[4000], after[4000];
     snprintf(geo, sizeof(geo), "--geo.data=%s", argv[2]);
     const char *args[] = { geo, NULL };
-    CHECK(trd_start(&d, argv[1], args) == 0);
-    con = check_failed ? NULL : trd_console_new(&d, "tester", false);
-    CHECK(con != NULL);
-    CHECK(check_failed || trd_agents_new(&d, ids, N_AGENTS, pool) == 0);
+    CHECK(trd_setup(&d, argv[1], args, &con, ids, N_AGENTS, pool) == 0);
     if (!check_failed) {
         seed();
         fleet_snapshot(before, sizeof(before));
@@ -477,11 +474,6 @@ int main(int argc, char **argv)
         region_job("{\"country\":\"ES\"}", NULL, "ES", "site is a representative point of ES");
         test_no_geo();
     }
-    for (size_t i = 0; i < N_AGENTS; i++)
-        trd_agent_free(pool[i]);
-    trd_console_free(con);
-    CHECK(trd_stop(&d) == 0);
-    d.keep = check_failed > 0;
-    trd_finish(&d);
+    CHECK(trd_teardown(&d, con, pool, N_AGENTS, check_failed > 0) == 0);
     return check_report("e2e_directory");
 }

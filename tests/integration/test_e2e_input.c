@@ -96,10 +96,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s TRUCKROLLD EXAMPLES_DIR\n", argv[0]);
         return 2;
     }
-    CHECK(trd_start(&d, argv[1], NULL) == 0);
-    struct trd_console *con = check_failed ? NULL : trd_console_new(&d, "tester", false);
-    CHECK(con != NULL);
-    CHECK(check_failed || trd_agents_new(&d, ids, 2, ag) == 0);
+    struct trd_console *con = NULL;
+    CHECK(trd_setup(&d, argv[1], NULL, &con, ids, 2, ag) == 0);
     if (check_failed)
         goto out;
     double lat, lon;

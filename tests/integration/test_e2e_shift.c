@@ -43,10 +43,8 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *args[] = { "--engine.retry_min_interval_ms=200", NULL };
-    CHECK(trd_start(&d, argv[1], args) == 0);
-    struct trd_console *con = check_failed ? NULL : trd_console_new(&d, "tester", false);
-    CHECK(con != NULL);
-    CHECK(check_failed || trd_agents_new(&d, ids, 2, ag) == 0);
+    struct trd_console *con = NULL;
+    CHECK(trd_setup(&d, argv[1], args, &con, ids, 2, ag) == 0);
     if (check_failed)
         goto out;
 
@@ -101,11 +99,6 @@ int main(int argc, char **argv)
         CHECK(trd_log_count(&d, "contractor sh-late is now on shift") == 1);
     CHECK(trd_alive(&d));
 out:
-    trd_agent_free(ag[0]);
-    trd_agent_free(ag[1]);
-    trd_console_free(con);
-    CHECK(trd_stop(&d) == 0);
-    d.keep = check_failed > 0;
-    trd_finish(&d);
+    CHECK(trd_teardown(&d, con, ag, 2, check_failed > 0) == 0);
     return check_report("e2e_shift");
 }

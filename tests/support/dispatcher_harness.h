@@ -66,6 +66,20 @@ void trd_finish(struct trd *d);
 /* Number of log lines containing needle (the daemon's stderr). */
 int trd_log_count(const struct trd *d, const char *needle);
 
+/* The usual start of a test main (dispatcher_setup.c): trd_start(d, exe,
+ * args), a console "tester" (MQTT v5) in *con, and the n agents ids[] in
+ * pool[] (trd_agents_new). 0 when all is up; otherwise what did start is
+ * left for trd_teardown. */
+struct trd_console;
+struct trd_agent;
+int trd_setup(struct trd *d, const char *exe, const char *const *args, struct trd_console **con,
+              const char *const *ids, size_t n, struct trd_agent **pool);
+/* The usual end: free the n agents (NULLs ok) and the console, stop the
+ * daemon, keep the temp dir when failed (or the stop was not clean), else
+ * remove it. The stop's exit status (0 = clean). */
+int trd_teardown(struct trd *d, struct trd_console *con, struct trd_agent **pool, size_t n,
+                 bool failed);
+
 /* ------------------------------------------------------------ agents */
 
 struct trd_agent;

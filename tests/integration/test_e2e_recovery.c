@@ -1,0 +1,135 @@
+/*
+ * tests/integration/test_e2e_recovery.c: what truckrolld must still know
+ * after a crash (SIGKILL) and restart on the same database, end to end
+ * through a real mosquitto.
+ *
+ *   - jobs today: rt-busy (added first: the lower index, which wins a tie
+ *     when the counts are equal) accepts and completes two jobs; after a
+ *     SIGKILL and restart rt-idle stands at the very same point (equal ETA):
+ *     the next job is offered to rt-idle, who has no job today;
+ *   - contractor.add repeated: the same record again under a new request id
+ *     answers success (unchanged) with skills in another order, a different
+ *     record answers conflict; after a SIGKILL (the answer cache is gone)
+ *     the first request id sent again answers success, as a console
+ *     re-sending after the dispatcher died between commit and answer sees.
+ *
+ * argv[1]: truckrolld. No timing assertions: outcomes within bounded waits.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/support/check.h"
+#include "tests/support/dispatcher_harness.h"
+
+#define SITE_LAT 39.7392
+#define SITE_LON (-104.9903)
+#define WAIT     15000
+
+static struct trd d;
+static struct trd_console *con;
+
+static const char *const ids[] = { "rt-busy", "rt-idle" };
+#define N_AGENTS (sizeof(ids) / sizeof(ids[0]))
+static struct trd_agent *pool[N_AGENTS];
+
+/* A job at the site, offered to ag, accepted and completed. */
+static void one_job_done(struct trd_agent *ag)
+{
+    char job[TR_MSG_ID_SIZE];
+    struct tr_msg m;
+    enum tr_job_state last = TR_JOB_NEW;
+    CHECK(trd_job_create(con, SITE_LAT, SITE_LON, "rt-fix", NULL, 0, job) == 0);
+    CHECK(trd_agent_wait(ag, TR_MSG_OFFER, job, &m, WAIT) == 0);
+    CHECK(trd_agent_answer(ag, job, m.u.offer.offer_id, true, TR_DECLINE_OTHER) == 0);
+    CHECK(trd_agent_wait(ag, TR_MSG_ASSIGNMENT, job, NULL, WAIT) == 0);
+    CHECK(trd_agent_event(ag, job, TR_EVENT_EN_ROUTE, NULL) == 0);
+    CHECK(trd_agent_event(ag, job, TR_EVENT_ON_SITE, NULL) == 0);
+    CHECK(trd_agent_event(ag, job, TR_EVENT_COMPLETED, NULL) == 0);
+    CHECK_MSG(trd_wait_state(con, job, TR_JOB_COMPLETED, WAIT, &last) == 0, "job %s is %s", job,
+              tr_msg_job_state_name(last));
+}
+
+static void test_jobs_today(void)
+{
+    struct trd_agent *busy = pool[0], *idle = pool[1];
+    double lat, lon;
+    trd_offset_km(SITE_LAT, SITE_LON, 2, 0, &lat, &lon);
+    CHECK(trd_enroll(con, busy, "rt-fix", "en", NULL, NULL, lat, lon) == 0);
+    one_job_done(busy);
+    one_job_done(busy);
+
+    trd_kill9(&d);
+    CHECK(trd_spawn(&d) == 0);
+    CHECK(trd_log_count(&d, "recovered") >= 2);
+    /* rt-idle at the same point: the same ETA as rt-busy */
+    CHECK(trd_enroll(con, idle, "rt-fix", "en", NULL, NULL, lat, lon) == 0);
+    CHECK(trd_agent_presence(busy, true, true) == 0 && trd_agent_fix(busy, lat, lon) == 0);
+    CHECK(trd_wait_available(con, "rt-busy", true, WAIT) == 0);
+
+    char job[TR_MSG_ID_SIZE];
+    CHECK(trd_job_create(con, SITE_LAT, SITE_LON, "rt-fix", NULL, 0, job) == 0);
+    CHECK(trd_agent_wait(idle, TR_MSG_OFFER, job, NULL, WAIT) == 0);
+    CHECK_MSG(trd_agent_count(busy, TR_MSG_OFFER, job) == 0,
+              "the contractor with 2 jobs today was offered the tie");
+}
+
+#define ADD_ARGS(name, skills)                                                                     \
+    "{\"contractor_id\":\"rt-add\",\"name\":\"" name "\",\"skills\":[" skills "],"                 \
+    "\"languages\":[\"en\",\"es-MX\"],\"timezone\":\"America/Denver\",\"tier\":2,"                 \
+    "\"radius_km\":30.5,\"hours\":[{\"day\":1,\"start\":\"08:00\",\"end\":\"17:00\"}],"            \
+    "\"pay\":{\"currency\":\"USD\",\"per_hour_cents\":4500},\"home\":{\"lat\":39.7,"               \
+    "\"lon\":-104.9}}"
+
+/* The answer to a contractor.add sent under id: 0 success, 1 conflict, -1
+ * anything else. */
+static int add_as(const char *id, const char *args)
+{
+    struct tr_msg r;
+    if (trd_request_id(con, id, "contractor.add", args, &r, WAIT) != 0)
+        return -1;
+    int rc = -1;
+    if (r.type == TR_MSG_RESPONSE && r.u.response.re == TR_MSG_CONTRACTOR_ADD &&
+        strcmp(r.u.response.result.contractor.c.contractor_id, "rt-add") == 0)
+        rc = 0;
+    else if (r.type == TR_MSG_ERROR && r.u.error.code == TR_WIRE_CONFLICT)
+        rc = 1;
+    if (rc < 0)
+        printf("add %s: %s %s\n", id, tr_msg_type_name(r.type),
+               r.type == TR_MSG_ERROR ? r.u.error.message : "");
+    tr_msg_free(&r);
+    return rc;
+}
+
+static void test_add_repeated(void)
+{
+    const char *same = ADD_ARGS("Ana Ruiz", "\"hvac\",\"rt-fix\"");
+    CHECK(add_as("rt-add-1", same) == 0);
+    /* the same record under a new id (skills in another order): success */
+    CHECK(add_as("rt-add-2", ADD_ARGS("Ana Ruiz", "\"rt-fix\",\"hvac\"")) == 0);
+    CHECK(trd_log_count(&d, "contractor rt-add: add repeated") == 1);
+    /* a different record: conflict */
+    CHECK(add_as("rt-add-3", ADD_ARGS("Ana Ruiz-Diaz", "\"hvac\",\"rt-fix\"")) == 1);
+    CHECK(add_as("rt-add-4", ADD_ARGS("Ana Ruiz", "\"hvac\"")) == 1);
+    /* crash: the answer cache is gone; the console sends the first id again */
+    trd_kill9(&d);
+    CHECK(trd_spawn(&d) == 0);
+    CHECK(add_as("rt-add-1", same) == 0);
+    CHECK(add_as("rt-add-3", ADD_ARGS("Ana Ruiz-Diaz", "\"hvac\",\"rt-fix\"")) == 1);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s TRUCKROLLD\n", argv[0]);
+        return 2;
+    }
+    CHECK(trd_setup(&d, argv[1], NULL, &con, ids, N_AGENTS, pool) == 0);
+    if (!check_failed) {
+        test_jobs_today();
+        test_add_repeated();
+        CHECK(trd_alive(&d));
+    }
+    CHECK(trd_teardown(&d, con, pool, N_AGENTS, check_failed > 0) == 0);
+    return check_report("e2e_recovery");
+}
