@@ -38,6 +38,7 @@ const char *const tr_msgc_type_names[] = {
     "directory.query",
     "coverage.query",
     "response",
+    "fleet",
     NULL,
 };
 _Static_assert(COUNT(tr_msgc_type_names) == TR_MSG_TYPE_COUNT + 1, "one name per type");
@@ -379,6 +380,11 @@ const char *tr_msg_priority_name(enum tr_priority p)
 const char *tr_msg_travel_mode_name(enum tr_travel_mode t)
 {
     return name_of(tr_msgc_travel_mode_names, 4, (int)t);
+}
+
+const char *tr_msg_fleet_state_name(enum tr_fleet_state s)
+{
+    return name_of(tr_msgc_fleet_state_names, 6, (int)s);
 }
 
 #define PARSER(fn, type, names)                                                                    \

@@ -88,6 +88,7 @@ enum tr_msg_type {
     TR_MSG_DIRECTORY_QUERY = 19,
     TR_MSG_COVERAGE_QUERY = 20,
     TR_MSG_RESPONSE = 21,
+    TR_MSG_FLEET = 22, /* dispatcher -> truckroll/v1/fleet/{contractor_id} (web map feed) */
     TR_MSG_TYPE_COUNT
 };
 
@@ -395,6 +396,25 @@ struct tr_error_msg {
     char message[TR_MSG_TEXT_SIZE];
 };
 
+/* fleet: one contractor on the live map (truckroll/v1/fleet/{contractor_id}) */
+enum tr_fleet_state {
+    TR_FLEET_FREE,        /* can be matched now */
+    TR_FLEET_OFFERED,     /* holds a live offer */
+    TR_FLEET_BUSY,        /* holds a job, or at the job limit */
+    TR_FLEET_UNAVAILABLE, /* online, on shift, but self-declared unavailable or no fresh fix */
+    TR_FLEET_OFF_SHIFT,
+    TR_FLEET_OFFLINE
+};
+
+struct tr_fleet_msg {
+    char contractor_id[TR_MSG_ID_SIZE];
+    enum tr_fleet_state state;
+    bool has_lat, has_lon; /* both or neither */
+    double lat, lon;
+    bool has_last_seen;
+    int64_t last_seen;
+};
+
 /* --- console requests: the `args` object of each --- */
 struct tr_req_job_create {
     struct tr_job_spec spec;   /* flattened into args */
@@ -544,6 +564,7 @@ struct tr_msg {
         struct tr_req_directory_query directory_query;
         struct tr_req_coverage_query coverage_query;
         struct tr_response response;
+        struct tr_fleet_msg fleet;
     } u;
 };
 
@@ -566,6 +587,13 @@ int tr_msg_decode(const char *buf, size_t len, struct tr_msg *out, struct tr_msg
  * another type fails with TR_MSG_ERR_BAD_TYPE. */
 int tr_msg_decode_as(const char *buf, size_t len, enum tr_msg_type expected, struct tr_msg *out,
                      struct tr_msg_error *err);
+/* The fast path for `loc` (msg_fastloc.c): true when buf is a valid `loc`
+ * in the plain shape agents send, with *out exactly what tr_msg_decode gives
+ * (no heap parts; fixes past n_fixes are not cleared). false: not handled
+ * here (invalid, or a form it does not take: escapes, exponents, ...), *out
+ * unspecified: call tr_msg_decode for the verdict. Never accepts what
+ * tr_msg_decode rejects. */
+bool tr_msg_decode_loc_fast(const char *buf, size_t len, struct tr_msg *out);
 
 /*
  * Check `m` against the contract and write it as compact JSON.
@@ -609,6 +637,7 @@ const char *tr_msg_priority_name(enum tr_priority p);
 int tr_msg_priority_parse(const char *name, enum tr_priority *out);
 const char *tr_msg_travel_mode_name(enum tr_travel_mode t);
 int tr_msg_travel_mode_parse(const char *name, enum tr_travel_mode *out);
+const char *tr_msg_fleet_state_name(enum tr_fleet_state s);
 
 /* Validators for other modules (NUL-terminated input; NULL is invalid). */
 bool tr_msg_valid_agent_id(const char *s);

@@ -219,6 +219,6 @@ const struct tr_msgc_obj *tr_msgc_agent_desc(enum tr_msg_type type)
     case TR_MSG_ERROR:
         return &error;
     default:
-        return NULL;
+        return tr_msgc_fleet_desc(type); /* dispatcher -> map feed (msg_fleet.c), or NULL */
     }
 }

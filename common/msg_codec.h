@@ -197,6 +197,8 @@ extern const char *const tr_msgc_request_names[]; /* TR_MSG_JOB_CREATE ..= COVER
 /* The table of a whole message (root object, offsets into struct tr_msg). */
 const struct tr_msgc_obj *tr_msgc_agent_desc(enum tr_msg_type type);
 const struct tr_msgc_obj *tr_msgc_console_desc(enum tr_msg_type type);
+const struct tr_msgc_obj *tr_msgc_fleet_desc(enum tr_msg_type type); /* msg_fleet.c */
+extern const char *const tr_msgc_fleet_state_names[];
 
 /* --- engine (msg_codec.c) --- */
 /* Decode cJSON object `obj` into `base` following `d`. Heap lists are

@@ -8,6 +8,9 @@
  *     (no '+', '#', '/', NUL: CVE-2017-7650);
  *   - the message type is one allowed on that topic;
  *   - the agent_id in the payload equals the one in the topic (anti-spoof).
+ * A `loc` on a loc topic first tries the codec's fast path
+ * (tr_msg_decode_loc_fast, same verdict and values); anything it declines,
+ * and every rejection, goes through tr_msg_decode.
  * It does not touch MQTT, SQLite or the clock, and never logs.
  */
 #ifndef TR_ROUTE_H
