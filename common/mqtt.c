@@ -398,6 +398,8 @@ struct tr_mqtt *tr_mqtt_new(const struct tr_mqtt_options *opts, const struct tr_
     }
     if ((rc = tr_mqtt_copy_options(m, opts)) != TR_MQTT_OK || (rc = init_sync(m)) != TR_MQTT_OK)
         goto fail;
+    if (m->tls && (rc = tr_mqtt_tls_init()) != TR_MQTT_OK) /* see tr_mqtt_global_init */
+        goto fail;
     if (cb)
         m->cb = *cb;
     m->user = user;

@@ -57,6 +57,7 @@ enum tr_mqtt_err {
     TR_MQTT_ERR_THREAD = 11,       /* could not start the reconnect thread */
     TR_MQTT_ERR_PAHO = 12,         /* any other paho error */
     TR_MQTT_ERR_STATE = 13,        /* call not allowed now (connect twice, ...) */
+    TR_MQTT_ERR_TLS = 14,          /* OpenSSL could not be initialised for a TLS session */
 };
 
 enum tr_mqtt_protocol {
@@ -170,6 +171,16 @@ struct tr_mqtt_stats {
     uint64_t connect_attempts; /* every MQTTAsync_connect issued */
     uint64_t connect_failures; /* attempts that failed or were refused */
 };
+
+/* Once per process, from main() before the first tr_mqtt_new and while no
+ * other thread uses MQTT (paho's global init re-creates its global mutexes):
+ * tell paho not to initialise OpenSSL. tr_mqtt_new then initialises it only
+ * for a session with tls set; a process that never uses TLS never loads
+ * OpenSSL's algorithms, error strings or openssl.cnf (~1 MB of heap on the
+ * agent, see common/mqtt_init.c), and keep paho's own trace ring at errors
+ * only. Optional: without it paho initialises OpenSSL at the first session,
+ * TLS or not, and traces every packet. Both daemons call it. */
+void tr_mqtt_global_init(void);
 
 /* Create a session (does not connect). Strings in opts are copied. callbacks
  * may be NULL; user is passed to every callback. Returns NULL and sets *err

@@ -116,6 +116,9 @@ void tr_mqtt_io_connection_lost(void *ctx, char *cause); /* paho connectionLost 
 /* mqtt.c */
 void tr_mqtt_lost(struct tr_mqtt *m, int err); /* connection dropped: schedule a retry */
 
+/* mqtt_init.c: initialise OpenSSL for a TLS session (TR_MQTT_OK or TR_MQTT_ERR_TLS) */
+int tr_mqtt_tls_init(void);
+
 /* mqtt_util.c */
 int tr_mqtt_map_paho(int rc);      /* MQTTASYNC_* -> enum tr_mqtt_err */
 int tr_mqtt_map_refusal(int code); /* 3.1.1 CONNACK rc or v5 reason -> enum tr_mqtt_err */

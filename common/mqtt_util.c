@@ -197,6 +197,8 @@ const char *tr_mqtt_strerror(int err)
         return "broker refused a subscription";
     case TR_MQTT_ERR_THREAD:
         return "cannot start a thread";
+    case TR_MQTT_ERR_TLS:
+        return "cannot initialise TLS (OpenSSL)";
     case TR_MQTT_ERR_PAHO:
         return "paho-mqtt error";
     case TR_MQTT_ERR_STATE:

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #ifdef TR_HAVE_LIBSYSTEMD
 #include <systemd/sd-daemon.h>
@@ -79,6 +80,31 @@ long tr_notify_watchdog_interval_ms(void)
 #else
     return 0;
 #endif
+}
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void tr_notify_wd_init(struct tr_notify_wd *w)
+{
+    w->interval_ms = tr_notify_watchdog_interval_ms();
+    w->next_ms = 0;
+}
+
+long tr_notify_wd_kick(struct tr_notify_wd *w)
+{
+    if (w->interval_ms <= 0)
+        return -1;
+    long long now = mono_ms();
+    if (w->next_ms == 0 || now >= w->next_ms) {
+        (void)tr_notify_watchdog(); /* a failed send: the next turn tries again */
+        w->next_ms = now + w->interval_ms;
+    }
+    return (long)(w->next_ms - now);
 }
 
 bool tr_notify_compiled_in(void)

@@ -14,10 +14,11 @@
  *   tr_notify_ready()       once everything that can fail at start has
  *                           succeeded (config read, store open, sockets bound);
  *                           not waiting for the broker (it may be offline)
- *   tr_notify_watchdog()    from the main loop, at least every
- *                           tr_notify_watchdog_interval_ms() (half of the
- *                           unit's WatchdogSec=); only from a loop that would
- *                           stop turning if the daemon hung
+ *   tr_notify_watchdog()    from the loop that does the real work, at least
+ *                           every tr_notify_watchdog_interval_ms() (half of
+ *                           the unit's WatchdogSec=); only from a loop that
+ *                           would stop turning if the daemon hung (the
+ *                           tr_notify_wd helper below keeps the schedule)
  *   tr_notify_status(...)   on changes worth seeing in `systemctl status`
  *                           ("connected to broker", "offline, 12 queued")
  *   tr_notify_stopping()    when a stop begins (SIGTERM received)
@@ -50,6 +51,20 @@ int tr_notify_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
  * milliseconds (at least 1), or 0 when no watchdog is set for this process
  * (WATCHDOG_USEC absent, or WATCHDOG_PID names another process). */
 long tr_notify_watchdog_interval_ms(void);
+
+/* A watchdog schedule for the one loop that pings (no globals: it lives in
+ * that loop). tr_notify_wd_init reads the interval once
+ * (tr_notify_watchdog_interval_ms); tr_notify_wd_kick, called every turn of
+ * the loop, sends WATCHDOG=1 when one is due (the first call sends at once)
+ * and returns the milliseconds until the next one is due, for the loop's
+ * sleep (poll timeout, condition wait), or -1 when no watchdog is set. Time
+ * comes from CLOCK_MONOTONIC, so a wall-clock step cannot stop the pings. */
+struct tr_notify_wd {
+    long interval_ms; /* 0: no watchdog */
+    long long next_ms;
+};
+void tr_notify_wd_init(struct tr_notify_wd *w);
+long tr_notify_wd_kick(struct tr_notify_wd *w);
 
 /* true when built with libsystemd (false: every call above is a no-op). */
 bool tr_notify_compiled_in(void);

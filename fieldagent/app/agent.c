@@ -4,6 +4,12 @@
  * with timers for offer deadlines, the shift boundary, policy ticks,
  * presence heartbeats and outbox commits. No threads of its own; paho's
  * callbacks reach it through the pipe (agent_io.c).
+ *
+ * systemd (common/notify.h): READY=1 when the loop starts (outbox open,
+ * sockets bound; the broker may still be away), WATCHDOG=1 from the loop
+ * (its poll timeout never outlasts the next ping), a STATUS= line when the
+ * summary (broker, queue, shift) changes, checked once a second, and
+ * STOPPING=1 when a stop begins.
  */
 #include <errno.h>
 #include <math.h>
@@ -16,6 +22,7 @@
 #include "common/hours.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/notify.h"
 #include "fieldagent/app/agent.h"
 
 #define MAX_POLL   (2 + 1 + TR_CONTROL_MAX_CLIENTS)
@@ -243,14 +250,40 @@ static bool drained(struct agent *a)
     return st.events + st.positions + st.buffered == 0 && a->inflight == 0;
 }
 
+/* The one-line summary for `systemctl status`; sent when it changes. */
+static void notify_status(struct agent *a, char *last, size_t cap)
+{
+    struct tr_outbox_stats st;
+    char line[320];
+    long long queued = -1;
+
+    if (tr_outbox_get_stats(a->ob, &st) == TR_OUTBOX_OK)
+        queued = (long long)(st.events + st.positions + st.buffered);
+    snprintf(line, sizeof line, "%s %s:%d, %lld queued, %s, %s shift",
+             a->connected ? "connected to" : "offline, retrying", a->s.broker_host,
+             a->s.broker_port, queued, a->available ? "available" : "unavailable",
+             a->on_shift ? "on" : "off");
+    if (strcmp(line, last) == 0)
+        return;
+    snprintf(last, cap, "%s", line);
+    tr_notify_status("%s", line);
+}
+
 static void loop(struct agent *a)
 {
     struct pollfd fds[MAX_POLL];
     int64_t done_at = 0;
+    struct tr_notify_wd wd;
+    char status[320] = "";
 
+    tr_notify_wd_init(&wd);
+    notify_status(a, status, sizeof status);
+    tr_notify_ready();
     while (!*a->stop) {
         int64_t now = agent_now_ms();
         size_t n = 0, nctl;
+        long wd_left = tr_notify_wd_kick(&wd);
+        int wait;
 
         if (a->state_dirty) {
             a->state_dirty = false;
@@ -260,7 +293,10 @@ static void loop(struct agent *a)
         if (a->gpsd && tr_gpsd_fd(a->gpsd) >= 0)
             fds[n++] = (struct pollfd){ .fd = tr_gpsd_fd(a->gpsd), .events = POLLIN };
         nctl = tr_control_pollfds(a->ctl, fds + n, MAX_POLL - n);
-        if (poll(fds, n + nctl, timeout_ms(a, now)) < 0 && errno != EINTR) {
+        wait = timeout_ms(a, now);
+        if (wd_left >= 0 && wd_left < wait)
+            wait = (int)wd_left;
+        if (poll(fds, n + nctl, wait) < 0 && errno != EINTR) {
             tr_log_error("poll: %s", strerror(errno));
             return;
         }
@@ -277,6 +313,7 @@ static void loop(struct agent *a)
         if (now >= a->tick_next_ms) {
             agent_policy_tick(a, now);
             a->tick_next_ms = now + TICK_MS;
+            notify_status(a, status, sizeof status);
         }
         tr_outbox_flush(a->ob, now);
         agent_presence_maybe(a, now);
@@ -308,14 +345,19 @@ int agent_run(const struct agent_settings *s, volatile sig_atomic_t *stop)
     a->q.pipe_rd = a->q.pipe_wr = -1;
     a->shift_next_ms = INT64_MAX;
     a->pump = true;
+    tr_notify_status("starting: opening the outbox, connecting to %s:%d", s->broker_host,
+                     s->broker_port);
     int st = setup(a, agent_now_ms());
     if (st != 0) {
         rc = st == -2 ? 2 : 3; /* a bad setting, or a resource that failed */
+        tr_notify_status("failed to start (see the journal)");
     } else {
         a->started_ms = agent_now_ms();
         a->tick_next_ms = a->started_ms;
         ran = true;
         loop(a);
+        tr_notify_stopping();
+        tr_notify_status("stopping: flushing the outbox, presence offline");
         tr_log_info("stopping: %llu fixes, %llu reports, %llu published, %llu acked",
                     (unsigned long long)a->c.fixes, (unsigned long long)a->c.reports,
                     (unsigned long long)a->c.published, (unsigned long long)a->c.acked);

@@ -3,12 +3,23 @@
  * first argument makes it a client of the running agent (client.c);
  * otherwise (`run`, or nothing) it is the daemon (agent.c). This file holds
  * the only mutable static: the signal flag.
+ *
+ * Memory (SPEC: resident private memory <= 2 MB): before anything allocates,
+ * glibc's malloc gets a fixed mmap threshold (a fixed value also turns off
+ * its dynamic threshold, which a freed 1 MB config-file buffer would raise to
+ * 1 MB, so the 512 KB GPX/config read buffers of start-up then land in the
+ * heap and stay resident as a hole below later allocations) and one arena
+ * for all threads (paho's two threads and the session's reconnect thread
+ * would otherwise each get an arena of their own); and paho is told not to
+ * initialise OpenSSL unless broker.tls is set (tr_mqtt_global_init).
  */
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/log.h"
+#include "common/mqtt.h"
 #include "fieldagent/app/agent.h"
 
 static volatile sig_atomic_t stop_flag;
@@ -28,6 +39,8 @@ int main(int argc, char **argv)
     int rc, nargs = 0;
     char *args[argc + 1];
 
+    mallopt(M_MMAP_THRESHOLD, 64 * 1024);
+    mallopt(M_ARENA_MAX, 1);
     signal(SIGPIPE, SIG_IGN);
     if (argc > 1 && agent_is_subcommand(argv[1]))
         return agent_client_main(argc, argv);
@@ -73,6 +86,9 @@ int main(int argc, char **argv)
     tr_config_free(cfg);
     tr_log_set_ident("truckroll-agent");
     tr_log_set_level((enum tr_log_level)s.log_level);
+
+    /* before any MQTT session: OpenSSL only when broker.tls is set (memory) */
+    tr_mqtt_global_init();
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

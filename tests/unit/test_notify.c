@@ -53,6 +53,31 @@ static void with_socket(const char *dir)
     CHECK(tr_notify_stopping() == TR_NOTIFY_OK);
     CHECK(recv_one(fd, buf, sizeof buf) > 0 && strcmp(buf, "STOPPING=1") == 0);
 
+    /* the watchdog schedule: off without WATCHDOG_USEC; with it, the first
+     * kick pings at once and the next one only when half the period passed */
+    {
+        struct tr_notify_wd wd;
+        char pid[32];
+        long left;
+        unsetenv("WATCHDOG_USEC");
+        tr_notify_wd_init(&wd);
+        CHECK(tr_notify_wd_kick(&wd) == -1);
+        CHECK(recv(fd, buf, sizeof buf, MSG_DONTWAIT) < 0);
+        snprintf(pid, sizeof pid, "%ld", (long)getpid());
+        setenv("WATCHDOG_PID", pid, 1);
+        setenv("WATCHDOG_USEC", "60000000", 1);
+        tr_notify_wd_init(&wd);
+        CHECK(wd.interval_ms == 30000);
+        left = tr_notify_wd_kick(&wd);
+        CHECK(left > 0 && left <= 30000);
+        CHECK(recv_one(fd, buf, sizeof buf) > 0 && strcmp(buf, "WATCHDOG=1") == 0);
+        left = tr_notify_wd_kick(&wd);
+        CHECK(left > 0 && left <= 30000);
+        CHECK(recv(fd, buf, sizeof buf, MSG_DONTWAIT) < 0); /* not due yet */
+        unsetenv("WATCHDOG_USEC");
+        unsetenv("WATCHDOG_PID");
+    }
+
     /* a socket that is gone: the send fails and says so */
     close(fd);
     unlink(path);
