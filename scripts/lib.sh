@@ -7,9 +7,13 @@ tr_free_port() {
 }
 
 # tr_broker_start DIR ACL USER:PASS...  -> sets TR_BROKER_PORT, TR_BROKER_PID
+# With TR_BROKER_WS_DIR set to a folder (e.g. dispatcher/web), the broker also
+# gets a websockets listener on a free port on lo serving that folder over
+# HTTP (http_dir) -> sets TR_BROKER_WS_PORT (else it is left empty).
 tr_broker_start() {
     local dir=$1 acl=$2 up
     shift 2
+    TR_BROKER_WS_PORT=
     mkdir -p "$dir"
     : >"$dir/passwd"
     for up in "$@"; do
@@ -38,6 +42,16 @@ log_type error
 log_type warning
 log_type notice
 CONF
+    if [ -n "${TR_BROKER_WS_DIR:-}" ]; then
+        TR_BROKER_WS_PORT=$(tr_free_port)
+        # mosquitto 2.0.11: "listener PORT 127.0.0.1" binds every interface for
+        # websockets, so name the interface; the plain listener above must stay
+        cat >>"$dir/mosquitto.conf" <<CONF
+listener $TR_BROKER_WS_PORT lo
+protocol websockets
+http_dir $TR_BROKER_WS_DIR
+CONF
+    fi
     mosquitto -c "$dir/mosquitto.conf" &
     TR_BROKER_PID=$!
     local i
@@ -60,10 +74,10 @@ tr_stop_pid() { # PID: SIGTERM, wait up to 5 s, then SIGKILL
     [ -n "$pid" ] || return 0
     kill -TERM "$pid" 2>/dev/null || return 0
     for i in $(seq 50); do
-        kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+        kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
         sleep 0.1
     done
     kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null || true
     return 0
 }

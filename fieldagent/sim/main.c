@@ -1,12 +1,33 @@
 /*
  * fieldagent/sim/main.c: truckroll-sim, the field agent's simulator: a
  * table of subcommands, each a function in its own file (sim.h). Add a
- * subcommand by adding a row. Does no work itself.
+ * subcommand by adding a row. Does no work itself. Holds the only mutable
+ * static: the signal flag that ends `run`.
  */
 #include "fieldagent/sim/sim.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+static int run_main(int argc, char **argv)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    return tr_sim_run_main(argc, argv, &stop_flag);
+}
 
 struct subcommand {
     const char *name;
@@ -17,6 +38,10 @@ struct subcommand {
 static const struct subcommand commands[] = {
     { "policy", tr_sim_policy_main,
       "replay a GPX track through the position reporting policy (scripts/bench)" },
+    { "run", run_main, "run a fleet of simulated agents against a dispatcher (scripts/demo)" },
+    { "fleet", tr_sim_fleet_main, "write the demo fleet as a contractor CSV file" },
+    { "jobs", tr_sim_jobs_main,
+      "a paced feed of demo jobs near a fleet, for truckroll job create" },
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

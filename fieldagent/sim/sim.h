@@ -3,12 +3,16 @@
  * called from main.c's table) and the replay measurement behind
  * `truckroll-sim policy`, which tests and benchmarks may call directly.
  *
- * What it does not do: talk to a broker or read a clock; the fleet
- * simulator is a later subcommand.
+ * The fleet simulator (`run`) and the demo's roster and job feed (`fleet`,
+ * `jobs`) are here too as entry points; their parts are fleet.h, route.h
+ * and simagent.h.
+ *
+ * What the policy replay does not do: talk to a broker or read a clock.
  */
 #ifndef TR_SIM_H
 #define TR_SIM_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -48,5 +52,9 @@ int tr_sim_policy_run(const struct tr_gpx *g, const struct tr_policy_params *pp,
 
 /* Subcommands: argv[0] is the subcommand's name. Return the exit status. */
 int tr_sim_policy_main(int argc, char **argv);
+int tr_sim_fleet_main(int argc, char **argv);
+int tr_sim_jobs_main(int argc, char **argv);
+/* `run`: stops when *stop becomes non-zero (main.c's signal flag). */
+int tr_sim_run_main(int argc, char **argv, volatile sig_atomic_t *stop);
 
 #endif

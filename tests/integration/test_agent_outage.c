@@ -282,8 +282,9 @@ static void test_acl(const char *acl)
 {
     const struct trt_broker_user users[] = { { "dispatcher", "d-secret" },
                                              { "agent-a", "a-secret" },
-                                             { "agent-b", "b-secret" } };
-    struct trt_broker_opts bo = { .users = users, .n_users = 3, .acl_file = acl };
+                                             { "agent-b", "b-secret" },
+                                             { "webmap", "w-secret" } };
+    struct trt_broker_opts bo = { .users = users, .n_users = 4, .acl_file = acl };
     struct trt_broker b;
     struct ah_observer o;
     struct ah_agent a;
@@ -320,6 +321,34 @@ static void test_acl(const char *acl)
     pthread_mutex_lock(&pa.mu);
     CHECK_MSG(pa.received == 1, "agent-a received %d inbox messages (own: 1)", pa.received);
     pthread_mutex_unlock(&pa.mu);
+
+    /* the fleet feed (truckroll/v1/fleet/#): the read-only webmap account
+     * reads it, an agent does not */
+    struct probe pf = { .received = 0 };
+    pthread_mutex_init(&pf.mu, NULL);
+    struct tr_mqtt *mw = client(b.port, "webmap", "w-secret", &pf);
+    CHECK(mw && tr_mqtt_wait_connected(mw, WAIT) == TR_MQTT_OK);
+    tr_mqtt_subscribe(mw, "truckroll/v1/fleet/#", 0);
+    CHECK(tr_mqtt_wait_subscribed(mw, WAIT) == TR_MQTT_OK);
+    tr_mqtt_subscribe(ma, "truckroll/v1/fleet/#", 0);
+    sub = tr_mqtt_wait_subscribed(ma, WAIT);
+    CHECK(sub == TR_MQTT_OK || sub == TR_MQTT_ERR_SUBSCRIBE);
+    CHECK(ah_publish(o.m, "truckroll/v1/fleet/agent-b", "{\"probe\":3}", 11) == 0);
+    for (int i = 0, got = 0; i < 200 && !got; i++) {
+        trt_sleep_ms(20);
+        pthread_mutex_lock(&pf.mu);
+        got = pf.received;
+        pthread_mutex_unlock(&pf.mu);
+    }
+    trt_sleep_ms(300);
+    pthread_mutex_lock(&pf.mu);
+    CHECK_MSG(pf.received == 1, "webmap received %d fleet messages (1)", pf.received);
+    pthread_mutex_unlock(&pf.mu);
+    pthread_mutex_lock(&pa.mu);
+    CHECK_MSG(pa.received == 1, "agent-a read the fleet feed (%d messages)", pa.received);
+    pthread_mutex_unlock(&pa.mu);
+    tr_mqtt_free(mw);
+    pthread_mutex_destroy(&pf.mu);
 
     /* A publishes as B: nobody sees it; as itself: the dispatcher does */
     loc_json(msg, sizeof msg, "agent-b", "spoofed");
