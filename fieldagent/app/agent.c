@@ -124,6 +124,7 @@ static int setup(struct agent *a, int64_t now)
     if (tr_ids_boot_id(a->boot_id) != TR_IDS_OK)
         return -1;
     tr_bus_init(&a->bus, s->agent_id);
+    tr_pump_init(&a->p, a->s.agent_id, tr_bus_topic(&a->bus, TR_BUS_LOC), NULL, a->s.send_window);
     tr_arrival_params_default(&ap);
     ap.dwell_ms = (int64_t)s->arrival_dwell_s * 1000;
     ap.max_speed_mps = s->arrival_max_speed;
@@ -183,7 +184,7 @@ static void teardown(struct agent *a, bool ran)
     tr_gpx_free(a->gpx);
     tr_tz_free(a->tz);
     agent_queue_destroy(&a->q);
-    free(a->held_payload);
+    tr_pump_free(&a->p);
 }
 
 static int64_t min64(int64_t x, int64_t y)
@@ -226,7 +227,7 @@ static int timeout_ms(struct agent *a, int64_t now)
 {
     int64_t wake = min64(a->tick_next_ms, tr_jobs_next_deadline(&a->jobs));
     wake = min64(wake, a->shift_next_ms);
-    if (a->connected)
+    if (a->p.connected)
         wake = min64(wake, a->presence_dirty ? now + 100 : a->presence_next_ms);
     if (a->gpx && !a->replay_done)
         wake = min64(wake, tr_gpx_replay_due_ms(&a->replay));
@@ -235,7 +236,7 @@ static int timeout_ms(struct agent *a, int64_t now)
         if (g >= 0)
             wake = min64(wake, now + g);
     }
-    if (a->held && a->connected)
+    if (a->p.held && a->p.connected)
         wake = min64(wake, now + 50); /* paho was busy: try again soon */
     if (wake <= now)
         return 0;
@@ -247,7 +248,7 @@ static bool drained(struct agent *a)
     struct tr_outbox_stats st;
     if (tr_outbox_get_stats(a->ob, &st) != TR_OUTBOX_OK)
         return false;
-    return st.events + st.positions + st.buffered == 0 && a->inflight == 0;
+    return st.events + st.positions + st.buffered == 0 && a->p.inflight == 0;
 }
 
 /* The one-line summary for `systemctl status`; sent when it changes. */
@@ -260,7 +261,7 @@ static void notify_status(struct agent *a, char *last, size_t cap)
     if (tr_outbox_get_stats(a->ob, &st) == TR_OUTBOX_OK)
         queued = (long long)(st.events + st.positions + st.buffered);
     snprintf(line, sizeof line, "%s %s:%d, %lld queued, %s, %s shift",
-             a->connected ? "connected to" : "offline, retrying", a->s.broker_host,
+             a->p.connected ? "connected to" : "offline, retrying", a->s.broker_host,
              a->s.broker_port, queued, a->available ? "available" : "unavailable",
              a->on_shift ? "on" : "off");
     if (strcmp(line, last) == 0)
@@ -344,7 +345,7 @@ int agent_run(const struct agent_settings *s, volatile sig_atomic_t *stop)
     a->stop = stop;
     a->q.pipe_rd = a->q.pipe_wr = -1;
     a->shift_next_ms = INT64_MAX;
-    a->pump = true;
+    a->p.pump = true;
     tr_notify_status("starting: opening the outbox, connecting to %s:%d", s->broker_host,
                      s->broker_port);
     int st = setup(a, agent_now_ms());
@@ -360,7 +361,7 @@ int agent_run(const struct agent_settings *s, volatile sig_atomic_t *stop)
         tr_notify_status("stopping: flushing the outbox, presence offline");
         tr_log_info("stopping: %llu fixes, %llu reports, %llu published, %llu acked",
                     (unsigned long long)a->c.fixes, (unsigned long long)a->c.reports,
-                    (unsigned long long)a->c.published, (unsigned long long)a->c.acked);
+                    (unsigned long long)a->p.published, (unsigned long long)a->p.acked);
     }
     teardown(a, ran);
     free(a);

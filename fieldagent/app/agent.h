@@ -30,6 +30,7 @@
 #include "common/tz.h"
 #include "fieldagent/app/control.h"
 #include "fieldagent/bus/bus.h"
+#include "fieldagent/bus/pump.h"
 #include "fieldagent/core/jobs.h"
 #include "fieldagent/core/policy.h"
 #include "fieldagent/gps/gpsd_source.h"
@@ -111,14 +112,11 @@ struct agent_queue {
 struct agent_counters {
     uint64_t fixes;         /* fixes from the GPS source */
     uint64_t reports;       /* positions put in the outbox */
-    uint64_t outbox_errors; /* outbox calls that failed */
-    uint64_t published;     /* outbox items handed to MQTT */
-    uint64_t acked;         /* ... acknowledged */
+    uint64_t outbox_errors; /* outbox calls that failed (the pump's: p.outbox_errors) */
     uint64_t presence_sent; /* presence publishes accepted */
     uint64_t inbox_errors;  /* `error` messages from the dispatcher */
     uint64_t configs;       /* agent_config applied */
     uint64_t configs_bad;   /* agent_config refused by the policy */
-    uint64_t requeues;      /* tr_outbox_requeue_all calls */
 };
 
 struct agent {
@@ -131,15 +129,8 @@ struct agent {
 
     struct agent_queue q;
     struct tr_mqtt *mq;
-    bool connected;
-    int inflight;
-    bool requeue;        /* requeue_all before the next pump */
-    bool shutdown_acked; /* the shutdown presence was acknowledged */
-    bool pump;           /* the outbox may hold something to send */
-    bool held;           /* an item taken from the outbox waits to be published */
-    char *held_payload;  /* its event payload (copy) */
+    struct tr_pump p; /* the outbox -> publish pump (connected, window, held item) */
     struct tr_outbox *ob;
-    struct tr_outbox_item item;
     struct tr_bus bus;
     struct tr_jobs jobs;
     struct tr_policy policy;

@@ -12,7 +12,6 @@
  * file: answers leave as text).
  */
 #include <cjson/cJSON.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,16 +95,7 @@ static void put_report(struct agent *a, const struct tr_geo_report *r, const str
         f.has_acc = true;
         f.acc = raw->acc;
     }
-    if ((r->has & TR_GEO_HAS_SPEED) && isfinite(r->speed_mps) && r->speed_mps >= 0 &&
-        r->speed_mps <= 150) {
-        f.has_speed = true;
-        f.speed = r->speed_mps;
-    }
-    if ((r->has & TR_GEO_HAS_HEADING) && isfinite(r->heading_deg) && r->heading_deg >= 0 &&
-        r->heading_deg < 360) {
-        f.has_heading = true;
-        f.heading = r->heading_deg;
-    }
+    tr_policy_report_motion(r, &f);
     rc = tr_outbox_put_fix(a->ob, a->boot_id, &f);
     if (rc != TR_OUTBOX_OK) {
         a->c.outbox_errors++;
@@ -114,7 +104,7 @@ static void put_report(struct agent *a, const struct tr_geo_report *r, const str
         return;
     }
     a->seq = f.seq;
-    a->pump = true;
+    a->p.pump = true;
     a->last_report_t = r->t_ms;
     a->c.reports++;
 }
@@ -209,7 +199,7 @@ static int store_event(struct agent *a, struct tr_msg *m)
         tr_log_error("outbox: event not stored: %s", tr_outbox_last_error(a->ob));
         return -1;
     }
-    a->pump = true;
+    a->p.pump = true;
     return 0;
 }
 

@@ -7,38 +7,23 @@
  * PUBACKs (-> tr_outbox_ack), connection changes (-> tr_outbox_requeue_all:
  * the outbox, not paho, is the source of truth), presence, and the pump
  * that moves outbox items to tr_mqtt_publish within a window of unacked
- * messages.
+ * messages (the pump's logic is fieldagent/bus/pump.c, shared with
+ * truckroll-sim).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "common/ids.h"
 #include "common/log.h"
 #include "fieldagent/app/agent.h"
 
-#define COOKIE_PRESENCE UINT64_C(0)
-#define COOKIE_SHUTDOWN (UINT64_C(1) << 62)
-
 int agent_queue_init(struct agent_queue *q)
 {
-    int p[2];
     memset(q, 0, sizeof *q);
-    q->pipe_rd = q->pipe_wr = -1;
-    if (pipe(p) != 0)
-        return -1;
-    for (int i = 0; i < 2; i++) {
-        fcntl(p[i], F_SETFD, FD_CLOEXEC);
-        fcntl(p[i], F_SETFL, fcntl(p[i], F_GETFL) | O_NONBLOCK);
-    }
-    q->pipe_rd = p[0];
-    q->pipe_wr = p[1];
-    pthread_mutex_init(&q->mu, NULL);
-    return 0;
+    return tr_pump_wake_init(&q->pipe_rd, &q->pipe_wr, &q->mu);
 }
 
 void agent_queue_destroy(struct agent_queue *q)
@@ -78,18 +63,12 @@ static void on_message(void *user, const char *topic, const void *payload, size_
     struct agent *a = user;
     struct agent_ev e = { .kind = AGENT_EV_MESSAGE, .len = len };
     (void)props;
-    e.topic = strdup(topic);
-    e.payload = malloc(len ? len : 1);
-    if (!e.topic || !e.payload) {
-        free(e.topic);
-        free(e.payload);
+    if (tr_pump_copy_msg(topic, payload, len, &e.topic, &e.payload) != 0) {
         pthread_mutex_lock(&a->q.mu);
         a->q.dropped++;
         pthread_mutex_unlock(&a->q.mu);
         return;
     }
-    if (len)
-        memcpy(e.payload, payload, len);
     push(&a->q, &e);
 }
 
@@ -116,9 +95,7 @@ static void on_connection(void *user, int up, int session_present)
 
 void agent_msgid(struct agent *a, char out[TR_MSG_ID_SIZE], char kind)
 {
-    char prefix[24];
-    snprintf(prefix, sizeof prefix, "%.16s-%c", a->boot_id, kind);
-    tr_ids_msgid(out, prefix, ++a->msg_counter);
+    tr_pump_msgid(out, a->boot_id, kind, &a->msg_counter);
 }
 
 enum tr_agent_mode agent_mode(const struct agent *a)
@@ -130,25 +107,20 @@ static int presence_encode(struct agent *a, bool online, enum tr_presence_reason
                            size_t cap, size_t *len)
 {
     struct tr_msg m;
-    struct tr_presence *p = &m.u.presence;
-    tr_msg_init(&m, TR_MSG_PRESENCE);
+    struct tr_pump_presence pr = {
+        .agent_id = a->s.agent_id,
+        .boot_id = a->boot_id,
+        .version = TR_VERSION,
+        .online = online,
+        .reason = reason,
+        .available = a->available,
+        .on_shift = a->on_shift,
+        .mode = agent_mode(a),
+        .active_jobs = (int)a->jobs.n_jobs,
+    };
+    tr_pump_presence_msg(&m, &pr);
     agent_msgid(a, m.id, 'p');
     m.ts = agent_now_ms();
-    snprintf(p->agent_id, sizeof p->agent_id, "%s", a->s.agent_id);
-    snprintf(p->boot_id, sizeof p->boot_id, "%s", a->boot_id);
-    p->online = online;
-    if (online) {
-        p->has_available = p->has_on_shift = p->has_mode = p->has_active_jobs = true;
-        p->available = a->available;
-        p->on_shift = a->on_shift;
-        p->mode = agent_mode(a);
-        p->active_jobs = (int)a->jobs.n_jobs;
-    } else {
-        p->has_reason = true;
-        p->reason = reason;
-    }
-    p->has_version = true;
-    snprintf(p->version, sizeof p->version, "%s", TR_VERSION);
     return tr_msg_encode_buf(&m, buf, cap, len, NULL);
 }
 
@@ -190,16 +162,9 @@ int agent_mqtt_start(struct agent *a)
         .tls = a->s.broker_tls,
         .ca_file = a->s.broker_ca_file[0] ? a->s.broker_ca_file : NULL,
         .keepalive_s = a->s.broker_keepalive_s,
-        .persistent = 1,
-        .will_topic = tr_bus_topic(&a->bus, TR_BUS_STATE),
-        .will_payload = will,
-        .will_len = will_len,
-        .will_qos = 1,
-        .will_retain = 1,
         .reconnect_max_ms = a->s.broker_reconnect_max_s * 1000,
-        .max_inflight = 20,
-        .tcp_nodelay = 1,
     };
+    tr_pump_mqtt_will(&o, tr_bus_topic(&a->bus, TR_BUS_STATE), will, will_len);
     struct tr_mqtt_callbacks cb = { on_message, on_delivered, on_undelivered, on_connection };
     a->mq = tr_mqtt_new(&o, &cb, a, &err);
     memset(password, 0, sizeof password);
@@ -218,53 +183,27 @@ int agent_mqtt_start(struct agent *a)
 
 static void handle_event(struct agent *a, struct agent_ev *e)
 {
-    int rc;
     switch (e->kind) {
     case AGENT_EV_MESSAGE:
         agent_on_inbox(a, e->topic, e->payload, e->len);
         break;
     case AGENT_EV_DELIVERED:
-        if (e->cookie == COOKIE_SHUTDOWN) {
-            a->shutdown_acked = true;
-            break;
-        }
-        if (e->cookie == COOKIE_PRESENCE)
-            break;
-        if (a->inflight > 0)
-            a->inflight--;
-        a->pump = true; /* room in the window */
-        a->c.acked++;
-        if ((rc = tr_outbox_ack(a->ob, e->cookie)) != TR_OUTBOX_OK) {
-            a->c.outbox_errors++;
-            tr_log_warn("outbox ack: %s", tr_outbox_last_error(a->ob));
-        }
+        tr_pump_delivered(&a->p, a->ob, e->cookie);
         break;
     case AGENT_EV_UNDELIVERED:
-        if (e->cookie == COOKIE_PRESENCE || e->cookie == COOKIE_SHUTDOWN) {
+        if (tr_pump_undelivered(&a->p, e->cookie) != TR_PUMP_ITEM)
             a->presence_dirty = true;
-            break;
-        }
-        if (a->inflight > 0)
-            a->inflight--;
-        a->requeue = true;
         break;
     case AGENT_EV_CONN:
         if (e->up) {
-            a->connected = true;
-            a->pump = true;
             a->presence_dirty = true; /* replace the will's retained copy */
-            if (!e->session_present)
-                a->requeue = true;
             tr_log_info("connected to the broker (session %s)",
                         e->session_present ? "resumed" : "new");
-        } else {
-            if (a->connected)
-                tr_log_warn("lost the broker connection: %s",
-                            tr_mqtt_strerror(tr_mqtt_last_error(a->mq)));
-            a->connected = false;
-            a->requeue = true;
-            a->inflight = 0;
+        } else if (a->p.connected) {
+            tr_log_warn("lost the broker connection: %s",
+                        tr_mqtt_strerror(tr_mqtt_last_error(a->mq)));
         }
+        tr_pump_connection(&a->p, e->up, e->session_present);
         break;
     }
 }
@@ -293,77 +232,9 @@ void agent_drain_queue(struct agent *a)
     } while (n == 32);
 }
 
-/* Publish the held item. TR_MQTT_OK, or the error (item stays held). */
-static int publish_held(struct agent *a)
-{
-    struct tr_mqtt_pub pub = { .qos = 1, .cookie = a->item.cookie };
-    int rc;
-
-    if (a->item.kind == TR_OUTBOX_EVENT)
-        return tr_mqtt_publish(a->mq, a->item.topic, a->held_payload, a->item.len, &pub);
-    struct tr_msg m;
-    char *json = NULL;
-    size_t len = 0;
-    if (tr_outbox_item_loc(&a->item, a->s.agent_id, agent_now_ms(), &m) != TR_OUTBOX_OK ||
-        tr_msg_encode(&m, &json, &len, NULL) != TR_MSG_OK) {
-        free(json);
-        return TR_MQTT_ERR_INVALID;
-    }
-    rc = tr_mqtt_publish(a->mq, tr_bus_topic(&a->bus, TR_BUS_LOC), json, len, &pub);
-    free(json);
-    return rc;
-}
-
 void agent_pump(struct agent *a)
 {
-    int rc;
-
-    if (a->requeue) {
-        a->requeue = false;
-        a->held = false;
-        a->pump = true;
-        a->c.requeues++;
-        if (tr_outbox_requeue_all(a->ob) != TR_OUTBOX_OK) {
-            a->c.outbox_errors++;
-            tr_log_warn("outbox requeue: %s", tr_outbox_last_error(a->ob));
-        }
-    }
-    while (a->connected && a->inflight < a->s.send_window && (a->pump || a->held)) {
-        if (!a->held) {
-            rc = tr_outbox_next(a->ob, &a->item);
-            if (rc == TR_OUTBOX_ERR_EMPTY) {
-                a->pump = false; /* until the next put, ack or requeue */
-                return;
-            }
-            if (rc != TR_OUTBOX_OK) {
-                a->c.outbox_errors++;
-                tr_log_warn("outbox next: %s", tr_outbox_last_error(a->ob));
-                return;
-            }
-            if (a->item.kind == TR_OUTBOX_EVENT) {
-                char *p = realloc(a->held_payload, a->item.len);
-                if (!p) {
-                    a->requeue = true;
-                    return;
-                }
-                memcpy(p, a->item.payload, a->item.len);
-                a->held_payload = p;
-            }
-            a->held = true;
-        }
-        rc = publish_held(a);
-        if (rc == TR_MQTT_OK) {
-            a->held = false;
-            a->inflight++;
-            a->c.published++;
-        } else if (rc == TR_MQTT_ERR_BUSY || rc == TR_MQTT_ERR_NOT_CONNECTED) {
-            return; /* keep it held; retried after an ack or a reconnect */
-        } else {
-            tr_log_warn("publish: %s (item requeued)", tr_mqtt_strerror(rc));
-            a->requeue = true;
-            return;
-        }
-    }
+    tr_pump_run(&a->p, a->ob, a->mq, agent_now_ms());
 }
 
 static bool presence_changed(const struct agent *a)
@@ -377,11 +248,11 @@ void agent_presence_maybe(struct agent *a, int64_t now)
 {
     char buf[512];
     size_t len;
-    struct tr_mqtt_pub pub = { .qos = 1, .retain = 1, .cookie = COOKIE_PRESENCE };
+    struct tr_mqtt_pub pub = { .qos = 1, .retain = 1, .cookie = TR_PUMP_COOKIE_PRESENCE };
 
     if (presence_changed(a))
         a->presence_dirty = true;
-    if (!a->connected || (!a->presence_dirty && now < a->presence_next_ms))
+    if (!a->p.connected || (!a->presence_dirty && now < a->presence_next_ms))
         return;
     if (presence_encode(a, true, TR_PRESENCE_SHUTDOWN, buf, sizeof buf, &len) != TR_MSG_OK)
         return;
@@ -404,15 +275,15 @@ void agent_mqtt_stop(struct agent *a)
 {
     char buf[512];
     size_t len;
-    struct tr_mqtt_pub pub = { .qos = 1, .retain = 1, .cookie = COOKIE_SHUTDOWN };
+    struct tr_mqtt_pub pub = { .qos = 1, .retain = 1, .cookie = TR_PUMP_COOKIE_SHUTDOWN };
 
     if (!a->mq)
         return;
-    if (a->connected &&
+    if (a->p.connected &&
         presence_encode(a, false, TR_PRESENCE_SHUTDOWN, buf, sizeof buf, &len) == TR_MSG_OK &&
         tr_mqtt_publish(a->mq, tr_bus_topic(&a->bus, TR_BUS_STATE), buf, len, &pub) == TR_MQTT_OK) {
         /* wait (bounded) for its PUBACK, handling what else arrives */
-        for (int i = 0; i < 300 && !a->shutdown_acked && a->connected; i++) {
+        for (int i = 0; i < 300 && !a->p.shutdown_acked && a->p.connected; i++) {
             struct pollfd p = { .fd = a->q.pipe_rd, .events = POLLIN };
             poll(&p, 1, 10);
             agent_drain_queue(a);

@@ -105,7 +105,7 @@ char *agent_status_json(struct agent *a, int64_t now)
     cJSON_AddStringToObject(o, "boot_id", a->boot_id);
     cJSON_AddStringToObject(o, "version", TR_VERSION);
     num(o, "uptime_s", (double)((now - a->started_ms) / 1000));
-    cJSON_AddBoolToObject(o, "connected", a->connected);
+    cJSON_AddBoolToObject(o, "connected", a->p.connected);
     cJSON_AddBoolToObject(o, "available", a->available);
     cJSON_AddBoolToObject(o, "on_shift", a->on_shift);
     cJSON_AddStringToObject(o, "mode", tr_msg_agent_mode_name(agent_mode(a)));
@@ -134,7 +134,7 @@ char *agent_status_json(struct agent *a, int64_t now)
     x = cJSON_AddObjectToObject(o, "outbox");
     num(x, "events", (double)ob.events);
     num(x, "positions", (double)(ob.positions + ob.buffered));
-    num(x, "in_flight", a->inflight);
+    num(x, "in_flight", a->p.inflight);
     num(x, "thinned", (double)ob.thinned);
     num(x, "dropped", (double)ob.dropped);
 
@@ -166,12 +166,12 @@ char *agent_status_json(struct agent *a, int64_t now)
     num(x, "control_clients_refused", (double)cs.clients_refused);
     num(x, "fixes", (double)a->c.fixes);
     num(x, "reports", (double)a->c.reports);
-    num(x, "published", (double)a->c.published);
-    num(x, "acked", (double)a->c.acked);
+    num(x, "published", (double)a->p.published);
+    num(x, "acked", (double)a->p.acked);
     num(x, "presence_sent", (double)a->c.presence_sent);
     num(x, "configs", (double)a->c.configs);
-    num(x, "outbox_errors", (double)a->c.outbox_errors);
-    num(x, "requeues", (double)a->c.requeues);
+    num(x, "outbox_errors", (double)(a->c.outbox_errors + a->p.outbox_errors));
+    num(x, "requeues", (double)a->p.requeues);
     pthread_mutex_lock(&a->q.mu);
     num(x, "queue_dropped", (double)a->q.dropped);
     pthread_mutex_unlock(&a->q.mu);

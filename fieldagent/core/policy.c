@@ -244,6 +244,20 @@ const struct tr_policy_mode_params *tr_policy_mode(const struct tr_policy *p,
     return &p->p.mode[mode];
 }
 
+void tr_policy_report_motion(const struct tr_geo_report *r, struct tr_fix *f)
+{
+    if ((r->has & TR_GEO_HAS_SPEED) && isfinite(r->speed_mps) && r->speed_mps >= 0 &&
+        r->speed_mps <= 150) {
+        f->has_speed = true;
+        f->speed = r->speed_mps;
+    }
+    if ((r->has & TR_GEO_HAS_HEADING) && isfinite(r->heading_deg) && r->heading_deg >= 0 &&
+        r->heading_deg < 360) {
+        f->has_heading = true;
+        f->heading = r->heading_deg;
+    }
+}
+
 const char *tr_policy_reason_name(enum tr_report_reason r)
 {
     static const char *const names[TR_REPORT_REASONS] = { "none",  "first", "mode",     "drift",

@@ -219,6 +219,10 @@ int tr_policy_apply_config(struct tr_policy *p, const struct tr_agent_config *cf
 /* The dispatcher's estimate at t_ms from the reports so far (what it
  * shows). Returns false (and leaves lat/lon) before the first report. */
 bool tr_policy_estimate(const struct tr_policy *p, int64_t t_ms, double *lat, double *lon);
+/* Copy a report's speed and heading into the fix it is stored as, where
+ * they are present and plausible (speed 0 ..= 150 m/s, heading 0 ..< 360);
+ * leaves the fix's other fields alone. */
+void tr_policy_report_motion(const struct tr_geo_report *r, struct tr_fix *f);
 /* The effective settings of a mode (after agent_config). */
 const struct tr_policy_mode_params *tr_policy_mode(const struct tr_policy *p,
                                                    enum tr_agent_mode mode);

@@ -264,6 +264,32 @@ static int raise_fd_limit(size_t agents)
     return 0;
 }
 
+/* The job and message counters of a report line, in order: JSON members
+ * (,"name":n) or text ("name n", groups separated by "; "). */
+static void print_counters(const struct tr_sim_agent_stats *t, bool json)
+{
+    const struct {
+        const char *name;
+        uint64_t v;
+    } c[] = {
+        { "offers", t->offers },       { "accepted", t->accepted }, { "declined", t->declined },
+        { "expired", t->expired },     { "en_route", t->en_route }, { "on_site", t->on_site },
+        { "completed", t->completed }, { "failed", t->failed },     { "escalated", t->escalated },
+        { "cancelled", t->cancelled }, { "fixes", t->fixes },       { "reports", t->reports },
+        { "published", t->published }, { "acked", t->acked },
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        if (json)
+            printf(",\"%s\":%llu", c[i].name, (unsigned long long)c[i].v);
+        else
+            printf("%s%s %llu",
+                   i == 0                ? ""
+                   : (i == 4 || i == 10) ? "; "
+                                         : " ",
+                   c[i].name, (unsigned long long)c[i].v);
+    }
+}
+
 static void status(struct run *r, bool final)
 {
     struct tr_sim_agent_stats s, t;
@@ -291,35 +317,18 @@ static void status(struct run *r, bool final)
                r->n, conn);
         for (size_t m = 0; m <= TR_MODE_OFF_SHIFT; m++)
             printf("%s\"%s\":%zu", m ? "," : "", mode_names[m], modes[m]);
-        printf("},\"offers\":%llu,\"accepted\":%llu,\"declined\":%llu,\"expired\":%llu,"
-               "\"en_route\":%llu,\"on_site\":%llu,\"completed\":%llu,\"failed\":%llu,"
-               "\"escalated\":%llu,\"cancelled\":%llu,\"fixes\":%llu,\"reports\":%llu,"
-               "\"published\":%llu,\"acked\":%llu,\"outbox_events\":%lld,"
-               "\"outbox_positions\":%lld,\"inbox_rejected\":%llu}\n",
-               (unsigned long long)t.offers, (unsigned long long)t.accepted,
-               (unsigned long long)t.declined, (unsigned long long)t.expired,
-               (unsigned long long)t.en_route, (unsigned long long)t.on_site,
-               (unsigned long long)t.completed, (unsigned long long)t.failed,
-               (unsigned long long)t.escalated, (unsigned long long)t.cancelled,
-               (unsigned long long)t.fixes, (unsigned long long)t.reports,
-               (unsigned long long)t.published, (unsigned long long)t.acked,
+        printf("}");
+        print_counters(&t, true);
+        printf(",\"outbox_events\":%lld,\"outbox_positions\":%lld,\"inbox_rejected\":%llu}\n",
                (long long)t.outbox_events, (long long)t.outbox_positions,
                (unsigned long long)t.inbox_rejected);
     } else {
         printf("sim%s: %zu agents, %zu connected (", final ? " final" : "", r->n, conn);
         for (size_t m = 0; m <= TR_MODE_OFF_SHIFT; m++)
             printf("%s%s %zu", m ? ", " : "", mode_names[m], modes[m]);
-        printf("); offers %llu accepted %llu declined %llu expired %llu; en_route %llu "
-               "on_site %llu completed %llu failed %llu escalated %llu cancelled %llu; "
-               "fixes %llu reports %llu published %llu acked %llu outbox %lld\n",
-               (unsigned long long)t.offers, (unsigned long long)t.accepted,
-               (unsigned long long)t.declined, (unsigned long long)t.expired,
-               (unsigned long long)t.en_route, (unsigned long long)t.on_site,
-               (unsigned long long)t.completed, (unsigned long long)t.failed,
-               (unsigned long long)t.escalated, (unsigned long long)t.cancelled,
-               (unsigned long long)t.fixes, (unsigned long long)t.reports,
-               (unsigned long long)t.published, (unsigned long long)t.acked,
-               (long long)(t.outbox_events + t.outbox_positions));
+        printf("); ");
+        print_counters(&t, false);
+        printf(" outbox %lld\n", (long long)(t.outbox_events + t.outbox_positions));
     }
     fflush(stdout);
 }

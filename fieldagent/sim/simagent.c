@@ -90,8 +90,7 @@ struct tr_sim_agent *tr_sim_agent_new(const struct tr_sim_member *m, size_t inde
     a->track_name = track_name;
     a->lat = m->home_lat;
     a->lon = m->home_lon;
-    a->window = 20;
-    a->pump = true;
+    tr_pump_init(&a->p, a->m.id, NULL, a->m.id, 20);
     a->presence_heartbeat_s = o->presence_heartbeat_s;
     a->shift_next_ms = INT64_MAX;
     tr_sim_rng_seed(&a->rng, o->seed * UINT64_C(1000003) + index);
@@ -104,6 +103,7 @@ struct tr_sim_agent *tr_sim_agent_new(const struct tr_sim_member *m, size_t inde
         snprintf(err, errlen, "%s is not an agent id", m->id);
         goto fail;
     }
+    a->p.loc_topic = tr_bus_topic(&a->bus, TR_BUS_LOC);
     /* arrival: a minute of dwell in simulated time (3 s at least, real) */
     tr_arrival_params_default(&ap);
     ap.dwell_ms = (int64_t)fmax(3000.0, 60000.0 / o->speed);
@@ -151,7 +151,7 @@ void tr_sim_agent_free(struct tr_sim_agent *a)
         tr_outbox_close(a->ob);
     tr_tz_free(a->tz);
     tr_gpx_free(a->drive);
-    free(a->held_payload);
+    tr_pump_free(&a->p);
     free(a);
 }
 
@@ -164,7 +164,10 @@ void tr_sim_agent_get_stats(const struct tr_sim_agent *a, struct tr_sim_agent_st
 {
     struct tr_outbox_stats os;
     *out = a->st;
-    out->connected = a->connected;
+    out->connected = a->p.connected;
+    out->published = a->p.published;
+    out->acked = a->p.acked;
+    out->outbox_errors += a->p.outbox_errors;
     out->mode = sim_mode(a);
     out->inbox_rejected = a->bus.st.rejected;
     if (tr_outbox_get_stats(a->ob, &os) == TR_OUTBOX_OK) {
@@ -235,22 +238,13 @@ static void put_report(struct tr_sim_agent *a, const struct tr_geo_report *r,
         f.has_acc = true;
         f.acc = raw->acc;
     }
-    if ((r->has & TR_GEO_HAS_SPEED) && isfinite(r->speed_mps) && r->speed_mps >= 0 &&
-        r->speed_mps <= 150) {
-        f.has_speed = true;
-        f.speed = r->speed_mps;
-    }
-    if ((r->has & TR_GEO_HAS_HEADING) && isfinite(r->heading_deg) && r->heading_deg >= 0 &&
-        r->heading_deg < 360) {
-        f.has_heading = true;
-        f.heading = r->heading_deg;
-    }
+    tr_policy_report_motion(r, &f);
     if (tr_outbox_put_fix(a->ob, a->boot_id, &f) != TR_OUTBOX_OK) {
         a->st.outbox_errors++;
         return;
     }
     a->seq = f.seq;
-    a->pump = true;
+    a->p.pump = true;
     a->last_report_t = r->t_ms;
     a->st.reports++;
 }
@@ -504,7 +498,7 @@ void tr_sim_agent_step(struct tr_sim_agent *a, int64_t now)
         a->st.expired += lapsed;
         a->answer_at = 0;
     }
-    if (!a->shutdown_sent)
+    if (!a->p.stopping)
         script(a, now);
     if (a->roamer && !a->drive && a->jobs.n_jobs == 0 && a->jobs.n_offers == 0) {
         struct tr_gpx *g = NULL;
@@ -543,9 +537,9 @@ int64_t tr_sim_agent_wake(const struct tr_sim_agent *a, int64_t now)
         w = min64(w, tr_gpx_replay_due_ms(&a->replay));
     else
         w = min64(w, a->park_next_ms);
-    if (a->connected && a->presence_dirty)
+    if (a->p.connected && a->presence_dirty)
         w = min64(w, now + 100);
-    if (a->held && a->connected)
+    if (a->p.held && a->p.connected)
         w = min64(w, now + 50);
     if (a->jobs.n_offers > 0 && !a->answer_at)
         w = now;

@@ -9,13 +9,11 @@
 #include "common/mqtt.h"
 #include "common/tz.h"
 #include "fieldagent/bus/bus.h"
+#include "fieldagent/bus/pump.h"
 #include "fieldagent/core/jobs.h"
 #include "fieldagent/core/policy.h"
 #include "fieldagent/sim/simagent.h"
 #include "fieldagent/store/outbox.h"
-
-#define SIM_COOKIE_PRESENCE UINT64_C(0)
-#define SIM_COOKIE_SHUTDOWN (UINT64_C(1) << 62)
 
 struct tr_sim_agent {
     struct tr_sim_member m;
@@ -29,11 +27,8 @@ struct tr_sim_agent {
     int64_t last_report_t;
 
     struct tr_mqtt *mq;
-    bool connected, requeue, pump, held, shutdown_sent, shutdown_acked;
-    int inflight, window;
-    char *held_payload;
+    struct tr_pump p; /* the outbox -> publish pump; p.stopping: shutdown sent */
     struct tr_outbox *ob;
-    struct tr_outbox_item item;
 
     struct tr_bus bus;
     struct tr_jobs jobs;

@@ -5,17 +5,16 @@
  * connection or a reconnect without a session puts every unacknowledged
  * item back (the outbox, not paho, is the source of truth), presence is
  * retained with a last will, and the pump moves outbox items to
- * tr_mqtt_publish within a window of unacknowledged messages.
+ * tr_mqtt_publish within a window of unacknowledged messages (the pump's
+ * logic is fieldagent/bus/pump.c, shared with truckroll-agent).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "common/ids.h"
 #include "common/log.h"
 #include "fieldagent/sim/simagent_int.h"
 
@@ -23,19 +22,8 @@
 
 int tr_sim_queue_init(struct tr_sim_queue *q)
 {
-    int p[2];
     memset(q, 0, sizeof *q);
-    q->pipe_rd = q->pipe_wr = -1;
-    if (pipe(p) != 0)
-        return -1;
-    for (int i = 0; i < 2; i++) {
-        fcntl(p[i], F_SETFD, FD_CLOEXEC);
-        fcntl(p[i], F_SETFL, fcntl(p[i], F_GETFL) | O_NONBLOCK);
-    }
-    q->pipe_rd = p[0];
-    q->pipe_wr = p[1];
-    pthread_mutex_init(&q->mu, NULL);
-    return 0;
+    return tr_pump_wake_init(&q->pipe_rd, &q->pipe_wr, &q->mu);
 }
 
 void tr_sim_ev_clear(struct tr_sim_ev *e)
@@ -102,17 +90,12 @@ static void on_message(void *user, const char *topic, const void *payload, size_
     struct tr_sim_agent *a = user;
     struct tr_sim_ev e = { .agent = a->index, .kind = TR_SIM_EV_MESSAGE, .len = len };
     (void)props;
-    e.topic = strdup(topic);
-    e.payload = malloc(len ? len : 1);
-    if (!e.topic || !e.payload) {
-        tr_sim_ev_clear(&e);
+    if (tr_pump_copy_msg(topic, payload, len, &e.topic, &e.payload) != 0) {
         pthread_mutex_lock(&a->q->mu);
         a->q->dropped++;
         pthread_mutex_unlock(&a->q->mu);
         return;
     }
-    if (len)
-        memcpy(e.payload, payload, len);
     push(a->q, &e);
 }
 
@@ -143,9 +126,7 @@ static void on_connection(void *user, int up, int session_present)
 
 void sim_msgid(struct tr_sim_agent *a, char out[TR_MSG_ID_SIZE], char kind)
 {
-    char prefix[24];
-    snprintf(prefix, sizeof prefix, "%.16s-%c", a->boot_id, kind);
-    tr_ids_msgid(out, prefix, ++a->msg_counter);
+    tr_pump_msgid(out, a->boot_id, kind, &a->msg_counter);
 }
 
 enum tr_agent_mode sim_mode(const struct tr_sim_agent *a)
@@ -157,25 +138,20 @@ static int presence_encode(struct tr_sim_agent *a, bool online, enum tr_presence
                            int64_t now, char *buf, size_t cap, size_t *len)
 {
     struct tr_msg m;
-    struct tr_presence *p = &m.u.presence;
-    tr_msg_init(&m, TR_MSG_PRESENCE);
+    struct tr_pump_presence pr = {
+        .agent_id = a->m.id,
+        .boot_id = a->boot_id,
+        .version = TR_VERSION "-sim",
+        .online = online,
+        .reason = reason,
+        .available = true,
+        .on_shift = a->on_shift,
+        .mode = sim_mode(a),
+        .active_jobs = (int)a->jobs.n_jobs,
+    };
+    tr_pump_presence_msg(&m, &pr);
     sim_msgid(a, m.id, 'p');
     m.ts = now;
-    snprintf(p->agent_id, sizeof p->agent_id, "%s", a->m.id);
-    snprintf(p->boot_id, sizeof p->boot_id, "%s", a->boot_id);
-    p->online = online;
-    if (online) {
-        p->has_available = p->has_on_shift = p->has_mode = p->has_active_jobs = true;
-        p->available = true;
-        p->on_shift = a->on_shift;
-        p->mode = sim_mode(a);
-        p->active_jobs = (int)a->jobs.n_jobs;
-    } else {
-        p->has_reason = true;
-        p->reason = reason;
-    }
-    p->has_version = true;
-    snprintf(p->version, sizeof p->version, "%s-sim", TR_VERSION);
     return tr_msg_encode_buf(&m, buf, cap, len, NULL);
 }
 
@@ -203,16 +179,9 @@ int sim_mqtt_start(struct tr_sim_agent *a, const char *password)
         .tls = a->o->tls,
         .ca_file = a->o->ca_file,
         .keepalive_s = a->o->keepalive_s,
-        .persistent = 1,
-        .will_topic = tr_bus_topic(&a->bus, TR_BUS_STATE),
-        .will_payload = will,
-        .will_len = will_len,
-        .will_qos = 1,
-        .will_retain = 1,
         .reconnect_max_ms = 10000,
-        .max_inflight = 20,
-        .tcp_nodelay = 1,
     };
+    tr_pump_mqtt_will(&mo, tr_bus_topic(&a->bus, TR_BUS_STATE), will, will_len);
     struct tr_mqtt_callbacks cb = { on_message, on_delivered, on_undelivered, on_connection };
     a->mq = tr_mqtt_new(&mo, &cb, a, &err);
     if (!a->mq) {
@@ -246,7 +215,7 @@ int sim_store_event(struct tr_sim_agent *a, struct tr_msg *m, int64_t now)
         tr_log_error("%s: outbox: event not stored: %s", a->m.id, tr_outbox_last_error(a->ob));
         return -1;
     }
-    a->pump = true;
+    a->p.pump = true;
     return 0;
 }
 
@@ -259,120 +228,31 @@ void tr_sim_agent_handle(struct tr_sim_agent *a, const struct tr_sim_ev *e, int6
         sim_on_inbox(a, e->topic, e->payload, e->len, now);
         break;
     case TR_SIM_EV_DELIVERED:
-        if (e->cookie == SIM_COOKIE_SHUTDOWN) {
-            a->shutdown_acked = true;
-            break;
-        }
-        if (e->cookie == SIM_COOKIE_PRESENCE)
-            break;
-        if (a->inflight > 0)
-            a->inflight--;
-        a->pump = true;
-        a->st.acked++;
-        if (tr_outbox_ack(a->ob, e->cookie) != TR_OUTBOX_OK) {
-            a->st.outbox_errors++;
-            tr_log_warn("%s: outbox ack: %s", a->m.id, tr_outbox_last_error(a->ob));
-        }
+        tr_pump_delivered(&a->p, a->ob, e->cookie);
         break;
     case TR_SIM_EV_UNDELIVERED:
-        if (e->cookie == SIM_COOKIE_PRESENCE || e->cookie == SIM_COOKIE_SHUTDOWN) {
+        if (tr_pump_undelivered(&a->p, e->cookie) != TR_PUMP_ITEM)
             a->presence_dirty = true;
-            break;
-        }
-        if (a->inflight > 0)
-            a->inflight--;
-        a->requeue = true;
         break;
     case TR_SIM_EV_CONN:
         if (e->up) {
-            a->connected = true;
-            a->pump = true;
             a->presence_dirty = true; /* replace the will's retained copy */
-            if (!e->session_present)
-                a->requeue = true;
             tr_log_debug("%s: connected (session %s)", a->m.id,
                          e->session_present ? "resumed" : "new");
-        } else {
-            if (a->connected && !a->shutdown_sent)
-                tr_log_warn("%s: lost the broker connection: %s", a->m.id,
-                            tr_mqtt_strerror(tr_mqtt_last_error(a->mq)));
-            a->connected = false;
-            a->requeue = true;
-            a->inflight = 0;
+        } else if (a->p.connected && !a->p.stopping) {
+            tr_log_warn("%s: lost the broker connection: %s", a->m.id,
+                        tr_mqtt_strerror(tr_mqtt_last_error(a->mq)));
         }
+        tr_pump_connection(&a->p, e->up, e->session_present);
         break;
     }
 }
 
 /* ------------------------------------------------------------ the pump */
 
-static int publish_held(struct tr_sim_agent *a, int64_t now)
-{
-    struct tr_mqtt_pub pub = { .qos = 1, .cookie = a->item.cookie };
-    struct tr_msg m;
-    char *json = NULL;
-    size_t len = 0;
-    int rc;
-
-    if (a->item.kind == TR_OUTBOX_EVENT)
-        return tr_mqtt_publish(a->mq, a->item.topic, a->held_payload, a->item.len, &pub);
-    if (tr_outbox_item_loc(&a->item, a->m.id, now, &m) != TR_OUTBOX_OK ||
-        tr_msg_encode(&m, &json, &len, NULL) != TR_MSG_OK) {
-        free(json);
-        return TR_MQTT_ERR_INVALID;
-    }
-    rc = tr_mqtt_publish(a->mq, tr_bus_topic(&a->bus, TR_BUS_LOC), json, len, &pub);
-    free(json);
-    return rc;
-}
-
 void sim_pump(struct tr_sim_agent *a, int64_t now)
 {
-    int rc;
-
-    if (a->requeue) {
-        a->requeue = false;
-        a->held = false;
-        a->pump = true;
-        if (tr_outbox_requeue_all(a->ob) != TR_OUTBOX_OK)
-            a->st.outbox_errors++;
-    }
-    while (a->connected && !a->shutdown_sent && a->inflight < a->window && (a->pump || a->held)) {
-        if (!a->held) {
-            rc = tr_outbox_next(a->ob, &a->item);
-            if (rc == TR_OUTBOX_ERR_EMPTY) {
-                a->pump = false;
-                return;
-            }
-            if (rc != TR_OUTBOX_OK) {
-                a->st.outbox_errors++;
-                tr_log_warn("%s: outbox next: %s", a->m.id, tr_outbox_last_error(a->ob));
-                return;
-            }
-            if (a->item.kind == TR_OUTBOX_EVENT) {
-                char *p = realloc(a->held_payload, a->item.len ? a->item.len : 1);
-                if (!p) {
-                    a->requeue = true;
-                    return;
-                }
-                memcpy(p, a->item.payload, a->item.len);
-                a->held_payload = p;
-            }
-            a->held = true;
-        }
-        rc = publish_held(a, now);
-        if (rc == TR_MQTT_OK) {
-            a->held = false;
-            a->inflight++;
-            a->st.published++;
-        } else if (rc == TR_MQTT_ERR_BUSY || rc == TR_MQTT_ERR_NOT_CONNECTED) {
-            return;
-        } else {
-            tr_log_warn("%s: publish: %s (item requeued)", a->m.id, tr_mqtt_strerror(rc));
-            a->requeue = true;
-            return;
-        }
-    }
+    tr_pump_run(&a->p, a->ob, a->mq, now);
 }
 
 /* ------------------------------------------------------------ presence */
@@ -381,13 +261,13 @@ void sim_presence_maybe(struct tr_sim_agent *a, int64_t now)
 {
     char buf[512];
     size_t len;
-    struct tr_mqtt_pub pub = { .qos = 1, .retain = 1, .cookie = SIM_COOKIE_PRESENCE };
+    struct tr_mqtt_pub pub = { .qos = 1, .retain = 1, .cookie = TR_PUMP_COOKIE_PRESENCE };
     enum tr_agent_mode mode = sim_mode(a);
 
     if (!a->pres_valid || a->pres_on_shift != a->on_shift || a->pres_mode != mode ||
         a->pres_jobs != (int)a->jobs.n_jobs)
         a->presence_dirty = true;
-    if (!a->connected || a->shutdown_sent || (!a->presence_dirty && now < a->presence_next_ms))
+    if (!a->p.connected || a->p.stopping || (!a->presence_dirty && now < a->presence_next_ms))
         return;
     if (presence_encode(a, true, TR_PRESENCE_SHUTDOWN, now, buf, sizeof buf, &len) != TR_MSG_OK)
         return;
@@ -406,24 +286,24 @@ void tr_sim_agent_stop(struct tr_sim_agent *a)
 {
     char buf[512];
     size_t len;
-    struct tr_mqtt_pub pub = { .qos = 1, .retain = 1, .cookie = SIM_COOKIE_SHUTDOWN };
+    struct tr_mqtt_pub pub = { .qos = 1, .retain = 1, .cookie = TR_PUMP_COOKIE_SHUTDOWN };
     struct timespec ts;
 
-    if (!a || a->shutdown_sent)
+    if (!a || a->p.stopping)
         return;
-    a->shutdown_sent = true;
+    a->p.stopping = true;
     clock_gettime(CLOCK_REALTIME, &ts);
-    if (!a->mq || !a->connected ||
+    if (!a->mq || !a->p.connected ||
         presence_encode(a, false, TR_PRESENCE_SHUTDOWN,
                         (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, buf, sizeof buf,
                         &len) != TR_MSG_OK ||
         tr_mqtt_publish(a->mq, tr_bus_topic(&a->bus, TR_BUS_STATE), buf, len, &pub) != TR_MQTT_OK)
-        a->shutdown_acked = true; /* nothing to wait for */
+        a->p.shutdown_acked = true; /* nothing to wait for */
 }
 
 bool tr_sim_agent_stopped(const struct tr_sim_agent *a)
 {
-    return !a || a->shutdown_acked || !a->connected;
+    return !a || a->p.shutdown_acked || !a->p.connected;
 }
 
 void tr_sim_agent_commit(struct tr_sim_agent *a)

@@ -26,37 +26,8 @@ import sys
 import tempfile
 import time
 
-passed = 0
-failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"CHECK failed: {what}", file=sys.stderr)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def port_free(port):
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        s.bind(("127.0.0.1", port))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
+import trlib
+from trlib import check, free_port
 
 
 def stop(proc):
@@ -88,7 +59,7 @@ class Env:
             with open(os.path.join(self.tmp, f"{user}.pw"), "w") as f:
                 f.write(f"pw-{user}\n")
         self.port = free_port()
-        if not port_free(self.port):
+        if not trlib.port_free(self.port, reuseaddr=True):
             raise RuntimeError("port taken")
         conf = os.path.join(self.tmp, "mosquitto.conf")
         with open(conf, "w") as f:
@@ -370,9 +341,9 @@ def main():
     rc, _, err = run(["job", "create", "--title", "late", "--skill", "fiber", "--country", "DE",
                       "--timeout", "5"])
     check(rc == 3 and "offline" in err, f"dispatcher offline {rc} {err!r}")
-    print(f"integration.cli_console: {passed} passed, {failed} failed "
+    print(f"integration.cli_console: {trlib.passed} passed, {trlib.failed} failed "
           f"({time.monotonic() - t0:.1f} s for the job part on)")
-    return 0 if failed == 0 and passed > 0 else 1
+    return 0 if trlib.failed == 0 and trlib.passed > 0 else 1
 
 
 if __name__ == "__main__":

@@ -10,17 +10,8 @@ import os
 import subprocess
 import sys
 
-passed = 0
-failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"CHECK failed: {what}", file=sys.stderr)
+import trlib
+from trlib import check
 
 
 def run(args, stdin=None, env_extra=None, drop_env=True):
@@ -130,8 +121,8 @@ def main():
                      env_extra={"TRUCKROLL_GEO_DATA": "/nonexistent/x"})
     check(rc == 0 and json.loads(out)["country"] == "DE", "--data beats the environment")
 
-    print(f"integration.cli_where: {passed} passed, {failed} failed")
-    return 0 if failed == 0 and passed > 0 else 1
+    print(f"integration.cli_where: {trlib.passed} passed, {trlib.failed} failed")
+    return 0 if trlib.failed == 0 and trlib.passed > 0 else 1
 
 
 if __name__ == "__main__":

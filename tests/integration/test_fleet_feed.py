@@ -38,37 +38,10 @@ import time
 
 import paho.mqtt.client as mqtt
 
-passed = 0
-failed = 0
+import trlib
+from trlib import check, free_port, port_free
+
 STATES = ("free", "offered", "busy", "unavailable", "off_shift", "offline")
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"CHECK failed: {what}", file=sys.stderr)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def port_free(port):
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", port))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
 
 
 def stop(proc):
@@ -477,7 +450,7 @@ def main():
     finally:
         if env:
             env.stop()
-    if failed:
+    if trlib.failed:
         for name in ("truckrolld.log", "mosquitto.log"):
             p = os.path.join(tmp, name)
             if os.path.exists(p):
@@ -485,8 +458,8 @@ def main():
                 with open(p, errors="replace") as f:
                     print("".join(f.readlines()[-40:]), file=sys.stderr)
     shutil.rmtree(tmp, ignore_errors=True)
-    print(f"integration.fleet_feed.{case}: {passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
+    print(f"integration.fleet_feed.{case}: {trlib.passed} passed, {trlib.failed} failed")
+    return 0 if trlib.failed == 0 else 1
 
 
 if __name__ == "__main__":

@@ -23,8 +23,8 @@ import subprocess
 import sys
 import tempfile
 
-passed = 0
-failed = 0
+import trlib
+from trlib import check
 
 TARGET_RATIO = 0.10
 TARGET_ERR_M = 50.0
@@ -52,15 +52,6 @@ KNOWN = {
         {"max_err_m": 300.0, "vs_distance": 0.95},
     ),
 }
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"CHECK failed: {what}", file=sys.stderr)
 
 
 def run(sim, args):
@@ -154,8 +145,8 @@ def main():
         rc, _, err = run(sim, ["policy", empty])
         check(rc == 1 and "no usable fix" in err, f"empty track: {rc} {err}")
 
-    print(f"test_sim_policy: {passed} passed, {failed} failed")
-    return 0 if failed == 0 and passed > 0 else 1
+    print(f"test_sim_policy: {trlib.passed} passed, {trlib.failed} failed")
+    return 0 if trlib.failed == 0 and trlib.passed > 0 else 1
 
 
 if __name__ == "__main__":

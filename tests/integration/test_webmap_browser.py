@@ -28,6 +28,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_fleet_feed as ff  # noqa: E402  (the broker/dispatcher/client helpers)
+import trlib  # noqa: E402  (the check counters, shared with test_fleet_feed)
 
 CHROMIUM = None
 
@@ -131,15 +132,15 @@ def main():
     finally:
         if env:
             env.stop()
-    if ff.failed:
+    if trlib.failed:
         for name in ("truckrolld.log", "mosquitto.log"):
             p = os.path.join(tmp, name)
             if os.path.exists(p):
                 with open(p, errors="replace") as f:
                     print(f"--- {name} (tail)\n" + "".join(f.readlines()[-30:]), file=sys.stderr)
     shutil.rmtree(tmp, ignore_errors=True)
-    print(f"integration.webmap_browser: {ff.passed} passed, {ff.failed} failed")
-    return 0 if ff.failed == 0 else 1
+    print(f"integration.webmap_browser: {trlib.passed} passed, {trlib.failed} failed")
+    return 0 if trlib.failed == 0 else 1
 
 
 if __name__ == "__main__":

@@ -139,7 +139,10 @@ for deb in "${debs[@]}"; do
         type=$(sed -n 's/^Type=//p' "$unit")
         if [ -x "$root$exec_path" ]; then
             notify=no
-            readelf --dyn-syms -W "$root$exec_path" | grep -q ' sd_notify\b' && notify=yes
+            # not `readelf | grep -q`: under pipefail grep's early exit kills
+            # readelf with SIGPIPE and the pipeline fails on a large table
+            syms=$(readelf --dyn-syms -W "$root$exec_path")
+            grep -q ' sd_notify\b' <<<"$syms" && notify=yes
             if [ "$type" = notify ]; then
                 check "$u: Type=notify and $(basename "$exec_path") calls sd_notify" \
                     test "$notify" = yes

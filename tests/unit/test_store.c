@@ -8,7 +8,6 @@
  * It opens the files with sqlite3 directly only to build the v1 fixture and
  * to damage rows, as an attacker or a disk would.
  */
-#include <dirent.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 
 #include "dispatcher/store/store.h"
 #include "tests/support/check.h"
+#include "tests/support/tmpdir.h"
 
 #define T0 1700000000000LL
 
@@ -25,23 +25,6 @@ static char dir[64];
 static void path_of(char *out, size_t size, const char *name)
 {
     snprintf(out, size, "%s/%s", dir, name);
-}
-
-static void rm_dir(void)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char p[512];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-            unlink(p);
-        }
-    }
-    closedir(d);
-    rmdir(dir);
 }
 
 static struct tr_store *open_store(const char *name)
@@ -990,11 +973,8 @@ static void test_memory(void)
 
 int main(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/tr_store_XXXXXX");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
+    if (tr_test_tmpdir(dir, sizeof dir, "tr_store_") != 0)
         return 1;
-    }
     test_contractors();
     test_skills();
     test_jobs();
@@ -1004,6 +984,6 @@ int main(void)
     test_refusals();
     test_tampered();
     test_memory();
-    rm_dir();
+    tr_test_tmpdir_remove(dir);
     return check_report("test_store");
 }

@@ -10,7 +10,6 @@
  * (committed without an fsync of their own) and later durable steps still
  * work; a checkpoint through the third connection copies the WAL.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,27 +17,11 @@
 
 #include "dispatcher/store/store.h"
 #include "tests/support/check.h"
+#include "tests/support/tmpdir.h"
 
 #define T0 1700000000000LL
 
 static char dir[64];
-
-static void rm_dir(void)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char p[512];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-            unlink(p);
-        }
-    }
-    closedir(d);
-    rmdir(dir);
-}
 
 static struct tr_store *open_store(void)
 {
@@ -219,13 +202,10 @@ static void test_memory(void)
 
 int main(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/tr_store_batch_XXXXXX");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
+    if (tr_test_tmpdir(dir, sizeof dir, "tr_store_batch_") != 0)
         return 1;
-    }
     test_batch();
     test_memory();
-    rm_dir();
+    tr_test_tmpdir_remove(dir);
     return check_report("test_store_batch");
 }
