@@ -24,7 +24,8 @@
  *     with a reason; the store passes its integrity check.
  * Bounded in time; nothing asserts on elapsed time.
  *
- * argv[1]: truckrolld; optional argv[2]: number of kills (default 60).
+ * argv[1]: truckrolld; optional argv[2]: number of kills (default 60);
+ * optional argv[3]: the seed (default: the time; printed, to repeat a run).
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -456,9 +457,9 @@ int main(int argc, char **argv)
 {
     struct trd d;
     int kills = argc > 2 ? atoi(argv[2]) : 60;
-    unsigned seed = (unsigned)time(NULL);
+    unsigned seed = argc > 3 ? (unsigned)strtoul(argv[3], NULL, 10) : (unsigned)time(NULL);
     if (argc < 2) {
-        fprintf(stderr, "usage: %s TRUCKROLLD [KILLS]\n", argv[0]);
+        fprintf(stderr, "usage: %s TRUCKROLLD [KILLS [SEED]]\n", argv[0]);
         return 2;
     }
     printf("seed %u, %d kills\n", seed, kills);
