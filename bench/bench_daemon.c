@@ -196,3 +196,49 @@ void bench_daemon_stop(struct bench_daemon *d, int timeout_ms)
     d->pending = NULL;
     d->n_pending = 0;
 }
+
+static int opt_set(const struct bench_opt *o, const char *v)
+{
+    switch (o->kind) {
+    case BENCH_OPT_STR:
+        *(const char **)o->dst = v;
+        return 0;
+    case BENCH_OPT_U64:
+        *(uint64_t *)o->dst = strtoull(v, NULL, 10);
+        return 0;
+    case BENCH_OPT_U32:
+        *(uint32_t *)o->dst = (uint32_t)strtoul(v, NULL, 10);
+        return 0;
+    case BENCH_OPT_UINT:
+        *(unsigned *)o->dst = (unsigned)atoi(v);
+        return 0;
+    case BENCH_OPT_SIZE:
+        *(size_t *)o->dst = (size_t)atol(v);
+        return 0;
+    case BENCH_OPT_INT:
+        *(int *)o->dst = atoi(v);
+        return 0;
+    case BENCH_OPT_BOOL:
+        *(bool *)o->dst = atoi(v) != 0;
+        return 0;
+    case BENCH_OPT_STRV:
+        if (*o->n >= o->max)
+            return -1;
+        ((const char **)o->dst)[(*o->n)++] = v;
+        return 0;
+    }
+    return -1;
+}
+
+int bench_opts_parse(int argc, char **argv, const struct bench_opt *t, size_t n_opts)
+{
+    for (int i = 1; i < argc; i += 2) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        size_t k = 0;
+        while (k < n_opts && strcmp(a, t[k].name) != 0)
+            k++;
+        if (!v || k == n_opts || opt_set(&t[k], v) != 0)
+            return -1;
+    }
+    return 0;
+}

@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -53,6 +54,30 @@ struct bench_daemon {
     char *pending; /* an incomplete last line */
     size_t n_pending;
 };
+
+/* The daemon benchmarks' command lines: every option is "--name VALUE";
+ * a table says where each value goes. BENCH_OPT_STRV appends to an array
+ * (dst) of at most `max` strings, counting in *n. */
+enum bench_opt_kind {
+    BENCH_OPT_STR,  /* const char * */
+    BENCH_OPT_U64,  /* uint64_t */
+    BENCH_OPT_U32,  /* uint32_t */
+    BENCH_OPT_UINT, /* unsigned */
+    BENCH_OPT_SIZE, /* size_t */
+    BENCH_OPT_INT,  /* int */
+    BENCH_OPT_BOOL, /* bool, from a number: 0 false, else true */
+    BENCH_OPT_STRV  /* const char *[max], count in *n */
+};
+struct bench_opt {
+    const char *name; /* with the leading "--" */
+    enum bench_opt_kind kind;
+    void *dst;
+    unsigned *n;
+    unsigned max;
+};
+/* 0 when every argument matched the table, -1 on an unknown option, a
+ * missing value or a full STRV array (the caller prints its usage). */
+int bench_opts_parse(int argc, char **argv, const struct bench_opt *t, size_t n_opts);
 
 /* Spawn exe with argv (argv[0] included, NULL-terminated), output to
  * log_path. 0 on success. */

@@ -147,37 +147,21 @@ static int parse(int argc, char **argv, struct opts *o)
     o->publishers = 3;
     o->seed = 42;
     o->timeout_s = 300;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!v) {
-            usage(argv[0]);
-            return -1;
-        }
-        i++;
-        if (strcmp(a, "--truckrolld") == 0)
-            o->daemon = v;
-        else if (strcmp(a, "--cache") == 0)
-            o->cache = v;
-        else if (strcmp(a, "--json") == 0)
-            o->json = v;
-        else if (strcmp(a, "--contractors") == 0)
-            o->contractors = (uint32_t)strtoul(v, NULL, 10);
-        else if (strcmp(a, "--jobs") == 0)
-            o->jobs = (uint32_t)strtoul(v, NULL, 10);
-        else if (strcmp(a, "--publishers") == 0)
-            o->publishers = (unsigned)atoi(v);
-        else if (strcmp(a, "--seed") == 0)
-            o->seed = strtoull(v, NULL, 10);
-        else if (strcmp(a, "--timeout") == 0)
-            o->timeout_s = atoi(v);
-        else if (strcmp(a, "--daemon-arg") == 0 && o->n_daemon_args < MAX_DAEMON_ARGS)
-            o->daemon_args[o->n_daemon_args++] = v;
-        else if (strcmp(a, "--keep-log") == 0)
-            o->keep_log = atoi(v) != 0;
-        else {
-            usage(argv[0]);
-            return -1;
-        }
+    const struct bench_opt t[] = {
+        { "--truckrolld", BENCH_OPT_STR, &o->daemon, NULL, 0 },
+        { "--cache", BENCH_OPT_STR, &o->cache, NULL, 0 },
+        { "--json", BENCH_OPT_STR, &o->json, NULL, 0 },
+        { "--contractors", BENCH_OPT_U32, &o->contractors, NULL, 0 },
+        { "--jobs", BENCH_OPT_U32, &o->jobs, NULL, 0 },
+        { "--publishers", BENCH_OPT_UINT, &o->publishers, NULL, 0 },
+        { "--seed", BENCH_OPT_U64, &o->seed, NULL, 0 },
+        { "--timeout", BENCH_OPT_INT, &o->timeout_s, NULL, 0 },
+        { "--daemon-arg", BENCH_OPT_STRV, o->daemon_args, &o->n_daemon_args, MAX_DAEMON_ARGS },
+        { "--keep-log", BENCH_OPT_BOOL, &o->keep_log, NULL, 0 },
+    };
+    if (bench_opts_parse(argc, argv, t, sizeof t / sizeof t[0]) != 0) {
+        usage(argv[0]);
+        return -1;
     }
     if (o->contractors < 100 || o->contractors > 4000000 || o->jobs < 1 || o->jobs > 100000 ||
         o->publishers < 1 || o->publishers > BENCH_LOAD_MAX_PUB || o->timeout_s < 10) {

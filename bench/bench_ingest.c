@@ -423,37 +423,21 @@ static int parse(int argc, char **argv, struct opts *o)
     o->window = 2000;
     o->seed = 42;
     o->timeout_s = 120;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!v) {
-            usage(argv[0]);
-            return -1;
-        }
-        i++;
-        if (strcmp(a, "--truckrolld") == 0)
-            o->daemon = v;
-        else if (strcmp(a, "--cache") == 0)
-            o->cache = v;
-        else if (strcmp(a, "--json") == 0)
-            o->json = v;
-        else if (strcmp(a, "--messages") == 0)
-            o->messages = strtoull(v, NULL, 10);
-        else if (strcmp(a, "--agents") == 0)
-            o->agents = (uint32_t)strtoul(v, NULL, 10);
-        else if (strcmp(a, "--publishers") == 0)
-            o->publishers = (unsigned)atoi(v);
-        else if (strcmp(a, "--reps") == 0)
-            o->reps = (unsigned)atoi(v);
-        else if (strcmp(a, "--window") == 0)
-            o->window = (size_t)atol(v);
-        else if (strcmp(a, "--seed") == 0)
-            o->seed = strtoull(v, NULL, 10);
-        else if (strcmp(a, "--timeout") == 0)
-            o->timeout_s = atoi(v);
-        else {
-            usage(argv[0]);
-            return -1;
-        }
+    const struct bench_opt t[] = {
+        { "--truckrolld", BENCH_OPT_STR, &o->daemon, NULL, 0 },
+        { "--cache", BENCH_OPT_STR, &o->cache, NULL, 0 },
+        { "--json", BENCH_OPT_STR, &o->json, NULL, 0 },
+        { "--messages", BENCH_OPT_U64, &o->messages, NULL, 0 },
+        { "--agents", BENCH_OPT_U32, &o->agents, NULL, 0 },
+        { "--publishers", BENCH_OPT_UINT, &o->publishers, NULL, 0 },
+        { "--reps", BENCH_OPT_UINT, &o->reps, NULL, 0 },
+        { "--window", BENCH_OPT_SIZE, &o->window, NULL, 0 },
+        { "--seed", BENCH_OPT_U64, &o->seed, NULL, 0 },
+        { "--timeout", BENCH_OPT_INT, &o->timeout_s, NULL, 0 },
+    };
+    if (bench_opts_parse(argc, argv, t, sizeof t / sizeof t[0]) != 0) {
+        usage(argv[0]);
+        return -1;
     }
     if (o->messages < 1000 || o->messages > 5000000 || o->agents < 16 || o->agents > 2000000 ||
         o->publishers < 1 || o->publishers > BENCH_LOAD_MAX_PUB || o->reps < 1 ||
