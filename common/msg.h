@@ -517,6 +517,8 @@ struct tr_result {
     struct tr_job *jobs;
     int64_t total;
     struct tr_contractor_view contractor;
+    bool has_unchanged; /* contractor.add only */
+    bool unchanged;     /* the contractor existed with this very record */
     size_t n_contractors;
     struct tr_contractor_view *contractors;
     size_t n_regions;

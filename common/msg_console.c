@@ -154,6 +154,12 @@ static const struct tr_msgc_field result_contractor_f[] = {
 };
 MSG(result_contractor, result_contractor_f, NULL);
 
+static const struct tr_msgc_field result_contractor_add_f[] = {
+    R_OBJ(T, "contractor", contractor, &tr_msgd_contractor_view),
+    O_BOOL(T, "unchanged", unchanged, has_unchanged),
+};
+MSG(result_contractor_add, result_contractor_add_f, NULL);
+
 static const struct tr_msgc_field result_contractors_f[] = {
     R_HEAP(T, "contractors", contractors, n_contractors, sizeof(struct tr_contractor_view),
            TR_MSG_MAX_LIST, &tr_msgd_contractor_view),
@@ -191,6 +197,7 @@ static const struct tr_msgc_obj *pick_result(const void *base)
     case TR_MSG_JOB_LIST:
         return &result_job_list;
     case TR_MSG_CONTRACTOR_ADD:
+        return &result_contractor_add;
     case TR_MSG_CONTRACTOR_UPDATE:
         return &result_contractor;
     case TR_MSG_CONTRACTOR_LIST:

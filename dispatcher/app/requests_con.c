@@ -53,11 +53,15 @@ static bool zone_ok(struct req *r, const char *tz)
     return false;
 }
 
-static void respond_contractor(struct req *r, const struct tr_contractor *c)
+/* The contractor as the answer; `unchanged` is said for an add only: 0 added,
+ * 1 it existed with this record, -1 not an add. */
+static void respond_contractor(struct req *r, const struct tr_contractor *c, int unchanged)
 {
     struct tr_msg res;
     tr_req_response_init(r, &res);
     tr_req_live_view(r->a, c, r->now_ms, &res.u.response.result.contractor);
+    res.u.response.result.has_unchanged = unchanged >= 0;
+    res.u.response.result.unchanged = unchanged > 0;
     tr_req_respond(r, &res);
 }
 
@@ -123,7 +127,7 @@ static void add_exists(struct req *r, const struct tr_contractor *c)
             TR_ENGINE_ENOENT &&
         !to_engine(r, &stored))
         return;
-    respond_contractor(r, &stored);
+    respond_contractor(r, &stored, 1);
 }
 
 void tr_req_contractor_add(struct req *r)
@@ -146,7 +150,7 @@ void tr_req_contractor_add(struct req *r)
     tr_log_info("contractor %s added by %s (%zu skill(s), %s)", c->contractor_id, r->actor,
                 stored.n_skills, stored.timezone);
     if (to_engine(r, &stored))
-        respond_contractor(r, &stored);
+        respond_contractor(r, &stored, 0);
 }
 
 void tr_req_contractor_update(struct req *r)
@@ -162,7 +166,7 @@ void tr_req_contractor_update(struct req *r)
     }
     tr_log_info("contractor %s updated by %s", after.contractor_id, r->actor);
     if (to_engine(r, &after))
-        respond_contractor(r, &after);
+        respond_contractor(r, &after, -1);
 }
 
 void tr_req_contractor_list(struct req *r)

@@ -152,8 +152,13 @@ static int add_or_set(int argc, char **argv, bool add)
     }
     if (rc == TR_CLI_OK && tr_cli_json(c))
         rc = tr_cli_print_results(c, &ans, 1, NULL);
-    else if (rc == TR_CLI_OK)
-        tr_cli_show_contractor(&ans.msg.u.response.result.contractor, tr_cli_now_ms(), stdout);
+    else if (rc == TR_CLI_OK) {
+        const struct tr_result *res = &ans.msg.u.response.result;
+        if (add && res->has_unchanged && res->unchanged)
+            fprintf(stderr, "%s: contractor %s already exists with this record: unchanged\n",
+                    tr_cli_prog(c), res->contractor.c.contractor_id);
+        tr_cli_show_contractor(&res->contractor, tr_cli_now_ms(), stdout);
+    }
     tr_cli_answer_free(&ans);
     tr_cli_free(c);
     return rc == TR_CLI_DONE ? TR_CLI_OK : rc;

@@ -47,7 +47,7 @@ struct import {
     long long progress_every;
     char *cols[MAX_COLS];
     size_t ncols;
-    long long rows, total_rows, imported, updated;
+    long long rows, total_rows, imported, unchanged, updated;
     struct skip *skips;
     size_t n_skips, cap_skips;
     struct pending pend[WINDOW];
@@ -77,10 +77,15 @@ static void usage(FILE *f)
             "  --dry-run      check every row, send nothing (no broker needed)\n"
             "  --update       a contractor that already exists is updated with the row\n"
             "  --progress N   a progress line on stderr every N rows (default 500, 0: none)\n"
-            "  --json         the summary as JSON: {\"rows\", \"imported\", \"updated\",\n"
-            "                 \"skipped\": [{\"line\", \"id\", \"reason\"}], \"dry_run\"}\n\n"
-            "Exit status 0 when every row was imported (or is valid, with --dry-run),\n"
-            "1 when some were skipped or the file is unreadable, 2 usage, 3 no answer.\n\n"
+            "  --json         the summary as JSON: {\"rows\", \"imported\", \"unchanged\",\n"
+            "                 \"updated\", \"skipped\": [{\"line\", \"id\", \"reason\"}],\n"
+            "                 \"dry_run\"}\n\n"
+            "A row whose contractor already exists with exactly that record counts as\n"
+            "unchanged (running the same import twice is harmless); one that exists with\n"
+            "another record is skipped as a conflict, or updated with --update.\n\n"
+            "Exit status 0 when every row was imported, unchanged or updated (or is valid,\n"
+            "with --dry-run), 1 when some were skipped or the file is unreadable, 2 usage,\n"
+            "3 no answer.\n\n"
             "Example file:\n"
             "  id,name,skills,languages,timezone,hours,home_lat,home_lon,pay_hour,currency\n"
             "  tx-austin-017,Ana Ruiz,network;printer,es;en,America/Chicago,\"Mon-Fri\n"
@@ -239,8 +244,8 @@ static void progress(struct import *im, bool last)
     if (im->progress_every <= 0 || (!last && im->rows % im->progress_every != 0))
         return;
     fprintf(stderr, "%s: %lld/%lld rows, %lld %s, %zu skipped%s\n", tr_cli_prog(im->c), im->rows,
-            im->total_rows, im->imported + im->updated, im->dry_run ? "valid" : "imported",
-            im->n_skips, last ? " (done)" : "");
+            im->total_rows, im->imported + im->unchanged + im->updated,
+            im->dry_run ? "valid" : "imported", im->n_skips, last ? " (done)" : "");
 }
 
 /* Send a row's request (add, or update after a conflict) into slot p. */
@@ -273,8 +278,11 @@ static int settle_one(struct import *im)
         p->used = false;
         im->n_pending--;
         if (ans.msg.type == TR_MSG_RESPONSE) {
+            const struct tr_result *res = &ans.msg.u.response.result;
             if (p->updating)
                 im->updated++;
+            else if (res->has_unchanged && res->unchanged)
+                im->unchanged++;
             else
                 im->imported++;
         } else if (ans.msg.u.error.code == TR_WIRE_CONFLICT && im->update && !p->updating) {
@@ -352,6 +360,7 @@ static void summary(const struct import *im)
         char *text;
         cJSON_AddNumberToObject(o, "rows", (double)im->rows);
         cJSON_AddNumberToObject(o, "imported", (double)im->imported);
+        cJSON_AddNumberToObject(o, "unchanged", (double)im->unchanged);
         cJSON_AddNumberToObject(o, "updated", (double)im->updated);
         cJSON_AddBoolToObject(o, "dry_run", im->dry_run);
         for (size_t i = 0; i < im->n_skips; i++) {
@@ -372,8 +381,8 @@ static void summary(const struct import *im)
         printf("%lld row(s): %lld valid, %zu with errors (dry run: nothing sent)\n", im->rows,
                im->imported, im->n_skips);
     else
-        printf("%lld row(s): %lld imported, %lld updated, %zu skipped\n", im->rows, im->imported,
-               im->updated, im->n_skips);
+        printf("%lld row(s): %lld imported, %lld unchanged, %lld updated, %zu skipped\n", im->rows,
+               im->imported, im->unchanged, im->updated, im->n_skips);
     for (size_t i = 0; i < im->n_skips; i++)
         printf("  line %ld%s%s%s: %s\n", im->skips[i].line, im->skips[i].id[0] ? " (" : "",
                im->skips[i].id, im->skips[i].id[0] ? ")" : "", im->skips[i].reason);

@@ -208,17 +208,20 @@ def main():
 
     rc, out, err = run(["contractor", "import", csv_path, "--progress", "100", "--json"])
     s = json.loads(out) if out.strip() else {}
-    check(rc == 1 and s.get("imported") == 400 and len(s.get("skipped", [])) == 4,
+    check(rc == 1 and s.get("imported") == 400 and s.get("unchanged") == 0
+          and len(s.get("skipped", [])) == 4,
           f"import {rc} {str(s)[:600]} {err[-300:]!r}")
     check(err.count("rows,") >= 4 and "404/404" in err, f"import progress {err!r}")
     # the same file again (a re-run after a crash): the same records are no conflict
     rc, out, err = run(["contractor", "import", csv_path])
-    check(rc == 1 and "400 imported, 0 updated, 4 skipped" in out, f"import again {rc} {out[:600]!r}")
+    check(rc == 1 and "0 imported, 400 unchanged, 0 updated, 4 skipped" in out,
+          f"import again {rc} {out[:600]!r}")
     # changed rows: "exists" with another record, updated with --update
     with open(csv_path, "w") as f:
         f.write(csv_file(400, "Sr."))
     rc, out, err = run(["contractor", "import", csv_path, "--update"])
-    check(rc == 1 and "0 imported, 400 updated, 4 skipped" in out, f"import --update {rc} {out[:600]!r}")
+    check(rc == 1 and "0 imported, 0 unchanged, 400 updated, 4 skipped" in out,
+          f"import --update {rc} {out[:600]!r}")
     check("line 802 (bad-1): skills" in out, f"skip line in summary {out[:600]!r}")
 
     rc, out, err = run(["contractor", "list", "--limit", "1000", "--json"])

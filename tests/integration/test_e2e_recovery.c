@@ -81,8 +81,8 @@ static void test_jobs_today(void)
     "\"pay\":{\"currency\":\"USD\",\"per_hour_cents\":4500},\"home\":{\"lat\":39.7,"               \
     "\"lon\":-104.9}}"
 
-/* The answer to a contractor.add sent under id: 0 success, 1 conflict, -1
- * anything else. */
+/* The answer to a contractor.add sent under id: 0 added, 2 success with
+ * "unchanged" (it existed with this record), 1 conflict, -1 anything else. */
 static int add_as(const char *id, const char *args)
 {
     struct tr_msg r;
@@ -90,8 +90,9 @@ static int add_as(const char *id, const char *args)
         return -1;
     int rc = -1;
     if (r.type == TR_MSG_RESPONSE && r.u.response.re == TR_MSG_CONTRACTOR_ADD &&
-        strcmp(r.u.response.result.contractor.c.contractor_id, "rt-add") == 0)
-        rc = 0;
+        strcmp(r.u.response.result.contractor.c.contractor_id, "rt-add") == 0 &&
+        r.u.response.result.has_unchanged)
+        rc = r.u.response.result.unchanged ? 2 : 0;
     else if (r.type == TR_MSG_ERROR && r.u.error.code == TR_WIRE_CONFLICT)
         rc = 1;
     if (rc < 0)
@@ -106,7 +107,7 @@ static void test_add_repeated(void)
     const char *same = ADD_ARGS("Ana Ruiz", "\"hvac\",\"rt-fix\"");
     CHECK(add_as("rt-add-1", same) == 0);
     /* the same record under a new id (skills in another order): success */
-    CHECK(add_as("rt-add-2", ADD_ARGS("Ana Ruiz", "\"rt-fix\",\"hvac\"")) == 0);
+    CHECK(add_as("rt-add-2", ADD_ARGS("Ana Ruiz", "\"rt-fix\",\"hvac\"")) == 2);
     CHECK(trd_log_count(&d, "contractor rt-add: add repeated") == 1);
     /* a different record: conflict */
     CHECK(add_as("rt-add-3", ADD_ARGS("Ana Ruiz-Diaz", "\"hvac\",\"rt-fix\"")) == 1);
@@ -114,7 +115,7 @@ static void test_add_repeated(void)
     /* crash: the answer cache is gone; the console sends the first id again */
     trd_kill9(&d);
     CHECK(trd_spawn(&d) == 0);
-    CHECK(add_as("rt-add-1", same) == 0);
+    CHECK(add_as("rt-add-1", same) == 2);
     CHECK(add_as("rt-add-3", ADD_ARGS("Ana Ruiz-Diaz", "\"hvac\",\"rt-fix\"")) == 1);
 }
 
