@@ -57,8 +57,11 @@
  * velocity is the best guess of the next one. The wire contract is
  * unchanged: the dispatcher still carries the last report forward in a
  * straight line (tr_geo_predict); the turn model only decides when to
- * report. The agent MUST send these values in its `loc` fix, not the raw
- * receiver ones, or the dispatcher's prediction differs from the agent's.
+ * report. Sending the turn rate in `loc` for a curved dispatcher estimate
+ * was prototyped and measured on the real tracks: no better than 8 % fewer
+ * messages on the winding one, more on the others (data/tracks/README.md).
+ * The agent MUST send these values in its `loc` fix, not the raw receiver
+ * ones, or the dispatcher's prediction differs from the agent's.
  *
  * Outliers (F_OUTLIER): a fix more than 50 m from the newest used one and
  * further than max_speed_mps (70 m/s, 250 km/h) allows in the time between
