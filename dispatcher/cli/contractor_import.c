@@ -17,10 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/csv.h"
 #include "dispatcher/cli/commands.h"
 #include "dispatcher/cli/contractor.h"
 #include "dispatcher/cli/contractor_args.h"
-#include "dispatcher/cli/csv.h"
 #include "dispatcher/cli/parse.h"
 
 #define MAX_FILE   (64u << 20)
@@ -93,47 +93,6 @@ static void usage(FILE *f)
             "Example: truckroll contractor import techs.csv --dry-run && \\\n"
             "         truckroll contractor import techs.csv\n\n");
     tr_cli_usage_common(f);
-}
-
-static char *read_all(const char *path, size_t *len, const char **why)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    size_t cap = 1 << 16, n = 0;
-    char *buf = NULL;
-    if (!f) {
-        *why = strerror(errno);
-        return NULL;
-    }
-    for (;;) {
-        char *nb = realloc(buf, cap + 1);
-        if (!nb) {
-            *why = "out of memory";
-            goto fail;
-        }
-        buf = nb;
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap)
-            break;
-        if (cap >= MAX_FILE) {
-            *why = "file larger than 64 MiB";
-            goto fail;
-        }
-        cap *= 2;
-    }
-    if (ferror(f)) {
-        *why = "read error";
-        goto fail;
-    }
-    if (f != stdin)
-        fclose(f);
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-fail:
-    if (f != stdin)
-        fclose(f);
-    free(buf);
-    return NULL;
 }
 
 static char *trim(char *s)
@@ -301,19 +260,19 @@ static int settle_one(struct import *im)
 
 static int run(struct import *im, char *buf, size_t len)
 {
-    struct tr_cli_csv r;
+    struct tr_csv r;
     char *f[MAX_COLS];
     size_t n;
     long line;
-    const char *why = "";
     int k, rc = TR_CLI_OK;
     bool have_header = false;
-    tr_cli_csv_init(&r, buf, len);
-    while ((k = tr_cli_csv_next(&r, f, MAX_COLS, &n, &line, &why)) != 0) {
+    tr_csv_init(&r, buf, len);
+    while ((k = tr_csv_next(&r, f, MAX_COLS, &n, &line)) != TR_CSV_END) {
         if (!have_header) {
-            if (k < 0 || header(im, f, n) != 0) {
-                if (k < 0)
-                    fprintf(stderr, "%s: line %ld: %s\n", tr_cli_prog(im->c), line, why);
+            if (k != TR_CSV_OK || header(im, f, n) != 0) {
+                if (k != TR_CSV_OK)
+                    fprintf(stderr, "%s: line %ld: %s\n", tr_cli_prog(im->c), line,
+                            tr_csv_strerror(k));
                 return TR_CLI_FAIL;
             }
             have_header = true;
@@ -321,8 +280,8 @@ static int run(struct import *im, char *buf, size_t len)
         }
         im->rows++;
         struct tr_contractor_args a;
-        if (k < 0) {
-            add_skip(im, line, NULL, "%s", why);
+        if (k != TR_CSV_OK) {
+            add_skip(im, line, NULL, "%s", tr_csv_strerror(k));
         } else if (row_args(im, f, n, line, &a) != 0) {
             /* skipped; the reason is recorded */
         } else if (im->dry_run) {
@@ -392,17 +351,15 @@ static void summary(const struct import *im)
 static long long count_rows(const char *buf, size_t len)
 {
     char *copy = malloc(len + 1), *f[MAX_COLS];
-    struct tr_cli_csv r;
+    struct tr_csv r;
     long long n = 0;
     size_t nf;
     long line;
-    const char *why;
-    int k;
     if (!copy)
         return 0;
     memcpy(copy, buf, len + 1);
-    tr_cli_csv_init(&r, copy, len);
-    while ((k = tr_cli_csv_next(&r, f, MAX_COLS, &nf, &line, &why)) != 0)
+    tr_csv_init(&r, copy, len);
+    while (tr_csv_next(&r, f, MAX_COLS, &nf, &line) != TR_CSV_END)
         n++;
     free(copy);
     return n > 0 ? n - 1 : 0;
@@ -421,7 +378,7 @@ int tr_cli_contractor_import(int argc, char **argv)
     const char *path = NULL, *why = "";
     char *buf = NULL;
     size_t len = 0;
-    int rc, opt;
+    int rc, opt, k;
     im.c = tr_cli_new("truckroll contractor import", &tr_cli_stop);
     if (!im.c)
         return TR_CLI_FAIL;
@@ -449,8 +406,9 @@ int tr_cli_contractor_import(int argc, char **argv)
         rc = tr_cli_usage_error(im.c, "unexpected argument '%s'", argv[optind]);
     if (rc == TR_CLI_OK)
         rc = tr_cli_configure(im.c);
-    if (rc == TR_CLI_OK && !(buf = read_all(path, &len, &why))) {
-        fprintf(stderr, "%s: %s: %s\n", tr_cli_prog(im.c), path, why);
+    if (rc == TR_CLI_OK && (k = tr_csv_read_file(path, MAX_FILE, &buf, &len)) != TR_CSV_OK) {
+        fprintf(stderr, "%s: %s: %s\n", tr_cli_prog(im.c), path,
+                k == TR_CSV_ERR_IO ? strerror(errno) : tr_csv_strerror(k));
         rc = TR_CLI_FAIL;
     }
     if (rc == TR_CLI_OK && !im.dry_run)

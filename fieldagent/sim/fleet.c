@@ -2,9 +2,8 @@
  * fieldagent/sim/fleet.c: the fleet file (contractor CSV) reader. The
  * demo roster and job feed are in fleet_demo.c. See fleet.h.
  *
- * The CSV reader is a small copy of the console's (dispatcher/cli/csv.c):
- * the field agent builds without the dispatcher (cross builds), so it
- * cannot link it.
+ * The CSV syntax is common/csv.h's, the same reader the console's importer
+ * uses.
  */
 #include "fieldagent/sim/fleet.h"
 
@@ -14,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/csv.h"
 #include "common/geo.h"
 #include "common/hours.h"
 
@@ -63,12 +63,6 @@ static const struct {
     { "currency", C_IGNORED },
 };
 
-struct csv {
-    char *buf;
-    size_t len, pos;
-    long line;
-};
-
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -79,67 +73,6 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
-}
-
-/* One record: 1 (fields in f[0..*n)), 0 at the end, -1 malformed (*why). */
-static int csv_next(struct csv *r, char **f, size_t cap, size_t *n, long *line, const char **why)
-{
-    *n = 0;
-    while (r->pos < r->len && (r->buf[r->pos] == '\n' || r->buf[r->pos] == '\r')) {
-        if (r->buf[r->pos] == '\n')
-            r->line++;
-        r->pos++;
-    }
-    if (r->pos >= r->len)
-        return 0;
-    *line = r->line + 1;
-    for (;;) {
-        char *out = r->buf + r->pos, *w = out;
-        if (*n == cap) {
-            *why = "too many cells";
-            return -1;
-        }
-        if (r->pos < r->len && r->buf[r->pos] == '"') {
-            r->pos++;
-            for (;;) {
-                if (r->pos >= r->len) {
-                    *why = "unterminated quote";
-                    return -1;
-                }
-                char c = r->buf[r->pos++];
-                if (c == '"') {
-                    if (r->pos < r->len && r->buf[r->pos] == '"') {
-                        *w++ = '"';
-                        r->pos++;
-                        continue;
-                    }
-                    break;
-                }
-                if (c == '\n')
-                    r->line++;
-                *w++ = c;
-            }
-            if (r->pos < r->len && r->buf[r->pos] != ',' && r->buf[r->pos] != '\n' &&
-                r->buf[r->pos] != '\r') {
-                *why = "text after a closing quote";
-                return -1;
-            }
-        } else {
-            while (r->pos < r->len && r->buf[r->pos] != ',' && r->buf[r->pos] != '\n' &&
-                   r->buf[r->pos] != '\r')
-                *w++ = r->buf[r->pos++];
-        }
-        char sep = r->pos < r->len ? r->buf[r->pos] : '\n';
-        *w = '\0'; /* w <= the separator's position: in place */
-        f[(*n)++] = out;
-        r->pos++;
-        if (sep == ',')
-            continue;
-        if (sep == '\r' && r->pos < r->len && r->buf[r->pos] == '\n')
-            r->pos++;
-        r->line++;
-        return 1;
-    }
 }
 
 static char *trim(char *s)
@@ -305,28 +238,26 @@ static int row(char **f, size_t n, const enum col *cols, size_t ncols, long line
 int tr_sim_fleet_parse(const char *buf, size_t len, struct tr_sim_fleet *out, char *err,
                        size_t errlen)
 {
-    struct csv r = { 0 };
-    char *f[MAX_COLS];
+    struct tr_csv r;
+    char *copy, *f[MAX_COLS];
     enum col cols[MAX_COLS];
     size_t n, ncols = 0, cap = 0;
-    long line;
-    const char *why = "";
+    long line = 1;
     int rc = TR_SIM_FLEET_OK, got;
 
     if (!buf || !out)
         return TR_SIM_FLEET_ERR_INVALID;
     memset(out, 0, sizeof *out);
-    if (!(r.buf = malloc(len + 1)))
+    if (!(copy = malloc(len + 1)))
         return TR_SIM_FLEET_ERR_NOMEM;
-    memcpy(r.buf, buf, len);
-    r.buf[len] = '\0';
-    r.len = len;
-    if (len >= 3 && memcmp(r.buf, "\xEF\xBB\xBF", 3) == 0)
-        r.pos = 3;
-    got = csv_next(&r, f, MAX_COLS, &n, &line, &why);
-    if (got <= 0) {
-        set_err(err, errlen, got == 0 ? "no header row" : "line %ld: %s", line, why);
-        rc = got == 0 ? TR_SIM_FLEET_ERR_EMPTY : TR_SIM_FLEET_ERR_SYNTAX;
+    memcpy(copy, buf, len);
+    copy[len] = '\0';
+    tr_csv_init(&r, copy, len);
+    got = tr_csv_next(&r, f, MAX_COLS, &n, &line);
+    if (got != TR_CSV_OK) {
+        set_err(err, errlen, got == TR_CSV_END ? "no header row" : "line %ld: %s", line,
+                tr_csv_strerror(got));
+        rc = got == TR_CSV_END ? TR_SIM_FLEET_ERR_EMPTY : TR_SIM_FLEET_ERR_SYNTAX;
         goto done;
     }
     ncols = n;
@@ -334,9 +265,9 @@ int tr_sim_fleet_parse(const char *buf, size_t len, struct tr_sim_fleet *out, ch
         rc = TR_SIM_FLEET_ERR_SYNTAX;
         goto done;
     }
-    while ((got = csv_next(&r, f, MAX_COLS, &n, &line, &why)) != 0) {
-        if (got < 0) {
-            set_err(err, errlen, "line %ld: %s", line, why);
+    while ((got = tr_csv_next(&r, f, MAX_COLS, &n, &line)) != TR_CSV_END) {
+        if (got != TR_CSV_OK) {
+            set_err(err, errlen, "line %ld: %s", line, tr_csv_strerror(got));
             rc = TR_SIM_FLEET_ERR_SYNTAX;
             goto done;
         }
@@ -371,7 +302,7 @@ int tr_sim_fleet_parse(const char *buf, size_t len, struct tr_sim_fleet *out, ch
         rc = TR_SIM_FLEET_ERR_EMPTY;
     }
 done:
-    free(r.buf);
+    free(copy);
     if (rc != TR_SIM_FLEET_OK)
         tr_sim_fleet_free(out);
     return rc;
@@ -379,44 +310,20 @@ done:
 
 int tr_sim_fleet_load(const char *path, struct tr_sim_fleet *out, char *err, size_t errlen)
 {
-    FILE *fp;
     char *buf = NULL;
-    size_t n = 0, cap = 0;
+    size_t n = 0;
     int rc;
 
     if (!path || !out)
         return TR_SIM_FLEET_ERR_INVALID;
     memset(out, 0, sizeof *out);
-    if (!(fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb"))) {
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
+    rc = tr_csv_read_file(path, MAX_FILE, &buf, &n);
+    if (rc != TR_CSV_OK) {
+        set_err(err, errlen, "%s: %s", path,
+                rc == TR_CSV_ERR_IO ? strerror(errno) : tr_csv_strerror(rc));
         return TR_SIM_FLEET_ERR_IO;
     }
-    for (;;) {
-        if (n == cap) {
-            size_t nc = cap ? cap * 2 : 65536;
-            char *nb = nc <= MAX_FILE ? realloc(buf, nc) : NULL;
-            if (!nb) {
-                set_err(err, errlen, "%s: larger than 64 MiB or out of memory", path);
-                rc = TR_SIM_FLEET_ERR_IO;
-                goto done;
-            }
-            buf = nb;
-            cap = nc;
-        }
-        size_t got = fread(buf + n, 1, cap - n, fp);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(fp)) {
-        set_err(err, errlen, "%s: read error", path);
-        rc = TR_SIM_FLEET_ERR_IO;
-        goto done;
-    }
     rc = tr_sim_fleet_parse(buf, n, out, err, errlen);
-done:
-    if (fp != stdin)
-        fclose(fp);
     free(buf);
     return rc;
 }

@@ -27,6 +27,7 @@
 #include "tests/integration/agent_harness.h"
 #include "tests/support/broker.h"
 #include "tests/support/check.h"
+#include "tests/support/examples.h"
 
 #define WAIT 60000
 #define ID   "tx-bad"
@@ -104,24 +105,6 @@ static void expect_error(const struct ah_agent *a, const char *req, size_t len, 
     close(fd);
 }
 
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long n;
-    if (!f)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-        (buf = malloc((size_t)n + 1)) && fread(buf, 1, (size_t)n, f) == (size_t)n) {
-        *len = (size_t)n;
-    } else {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    return buf;
-}
-
 /* Publish every *.json of dir (except names starting with skip) on topic. */
 static int send_inbox_files(struct ah_observer *o, const char *dir, const char *topic,
                             const char *skip)
@@ -135,7 +118,7 @@ static int send_inbox_files(struct ah_observer *o, const char *dir, const char *
         if (!strstr(e->d_name, ".json") || (skip && strncmp(e->d_name, skip, strlen(skip)) == 0))
             continue;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        char *buf = read_file(path, &len);
+        char *buf = trt_read_file(path, &len);
         if (!buf)
             continue;
         CHECK(ah_publish(o->m, topic, buf, len) == 0);

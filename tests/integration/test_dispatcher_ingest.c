@@ -22,6 +22,7 @@
 #include "common/msg.h"
 #include "tests/support/broker.h"
 #include "tests/support/check.h"
+#include "tests/support/examples.h"
 
 struct inbox {
     _Atomic int dispatcher_online;
@@ -60,38 +61,6 @@ static int publish(struct tr_mqtt *c, const char *topic, const char *buf, size_t
         trt_sleep_ms(2);
     }
     return TR_MQTT_ERR_TIMEOUT;
-}
-
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf;
-    long n;
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
-
-/* The leaf topic an example of this type goes to, or NULL if not agent-side. */
-static const char *leaf_for(const char *name)
-{
-    if (strncmp(name, "presence-", 9) == 0)
-        return "state";
-    if (strncmp(name, "loc-", 4) == 0)
-        return "loc";
-    if (strncmp(name, "offer_answer-", 13) == 0 || strncmp(name, "job_event-", 10) == 0)
-        return "event";
-    return NULL;
 }
 
 static const char *claimed_agent(const struct tr_msg *m)
@@ -170,13 +139,13 @@ int main(int argc, char **argv)
     DIR *dp = opendir(dir);
     CHECK(dp != NULL);
     for (struct dirent *e; dp && (e = readdir(dp));) {
-        const char *leaf = leaf_for(e->d_name);
+        const char *leaf = trt_example_agent_leaf(e->d_name);
         size_t len;
         struct tr_msg m;
         if (!leaf)
             continue;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        char *buf = read_file(path, &len);
+        char *buf = trt_read_file(path, &len);
         CHECK_MSG(buf && tr_msg_decode(buf, len, &m, NULL) == TR_MSG_OK, "%s", e->d_name);
         if (!buf)
             continue;
@@ -195,12 +164,12 @@ int main(int argc, char **argv)
     dp = opendir(dir);
     CHECK(dp != NULL);
     for (struct dirent *e; dp && (e = readdir(dp));) {
-        const char *leaf = leaf_for(e->d_name);
+        const char *leaf = trt_example_agent_leaf(e->d_name);
         size_t len;
         if (e->d_name[0] == '.' || !strstr(e->d_name, ".json"))
             continue;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        char *buf = read_file(path, &len);
+        char *buf = trt_read_file(path, &len);
         if (!buf)
             continue;
         snprintf(topic, sizeof topic, "truckroll/v1/agent/tester-1/%s", leaf ? leaf : "event");
@@ -238,7 +207,7 @@ int main(int argc, char **argv)
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 
     size_t loglen = 0;
-    char *log = read_file(logpath, &loglen);
+    char *log = trt_read_file(logpath, &loglen);
     unsigned long rec = 0, acc = 0, rej = 0;
     const char *fc = log ? strstr(log, "final counters: ") : NULL;
     CHECK(fc && sscanf(fc, "final counters: received %lu accepted %lu rejected %lu", &rec, &acc,

@@ -21,39 +21,11 @@
 
 #include "tests/support/check.h"
 #include "tests/support/dispatcher_harness.h"
+#include "tests/support/examples.h"
 
 #define SITE_LAT 48.1351
 #define SITE_LON 11.5820
 #define WAIT     20000
-
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
-
-static const char *agent_leaf(const char *name)
-{
-    if (strncmp(name, "presence-", 9) == 0)
-        return "state";
-    if (strncmp(name, "loc-", 4) == 0)
-        return "loc";
-    if (strncmp(name, "offer_answer-", 13) == 0 || strncmp(name, "job_event-", 10) == 0)
-        return "event";
-    return NULL;
-}
 
 static bool is_request(const char *name)
 {
@@ -129,7 +101,7 @@ int main(int argc, char **argv)
         if (!strstr(e->d_name, ".json"))
             continue;
         snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-        char *buf = read_file(path, &len);
+        char *buf = trt_read_file(path, &len);
         CHECK_MSG(buf != NULL, "%s", e->d_name);
         if (!buf)
             continue;
@@ -137,7 +109,7 @@ int main(int argc, char **argv)
             CHECK(trd_console_send(con, buf, len) == 0);
             to_console++;
         } else {
-            const char *leaf = agent_leaf(e->d_name);
+            const char *leaf = trt_example_agent_leaf(e->d_name);
             CHECK(trd_agent_raw(ag[0], "v-1", leaf ? leaf : "event", buf, len) == 0);
             to_agent++;
         }

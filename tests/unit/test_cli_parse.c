@@ -1,12 +1,11 @@
 /*
  * tests/unit/test_cli_parse.c: the console's parsers (dispatcher/cli/parse.h,
- * csv.h, table.h): working hours both ways, money, times, positions,
- * numbers, lists, RFC 4180 CSV records, table layout and ages.
+ * table.h): working hours both ways, money, times, positions, numbers,
+ * lists, table layout and ages. CSV records: tests/unit/test_csv.c.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "dispatcher/cli/csv.h"
 #include "dispatcher/cli/parse.h"
 #include "dispatcher/cli/table.h"
 #include "tests/support/check.h"
@@ -204,74 +203,6 @@ static void test_numbers(void)
     CHECK(tr_cli_split_list(none, items, 2, &why) == 0);
 }
 
-/* Read all records of text; returns the count, fields joined with '|' per
- * record and records with '\n' into out. */
-static int csv_all(const char *text, char *out, size_t cap, long *lines, int *errors)
-{
-    size_t len = strlen(text), n, used = 0;
-    char *buf = malloc(len + 1), *f[8];
-    struct tr_cli_csv r;
-    long line;
-    const char *why;
-    int k, count = 0;
-    memcpy(buf, text, len + 1);
-    tr_cli_csv_init(&r, buf, len);
-    out[0] = '\0';
-    *errors = 0;
-    while ((k = tr_cli_csv_next(&r, f, 8, &n, &line, &why)) != 0) {
-        if (k < 0) {
-            (*errors)++;
-            used += (size_t)snprintf(out + used, cap - used, "!%ld:%s\n", line, why);
-            continue;
-        }
-        lines[count++] = line;
-        for (size_t i = 0; i < n; i++)
-            used += (size_t)snprintf(out + used, cap - used, "%s%s", i ? "|" : "", f[i]);
-        used += (size_t)snprintf(out + used, cap - used, "\n");
-    }
-    free(buf);
-    return count;
-}
-
-static void test_csv(void)
-{
-    char out[1024];
-    long lines[16];
-    int errors;
-    int n = csv_all("\xEF\xBB\xBFid,name,skills\r\n"
-                    "tx-1,\"Ruiz, Ana\",\"network;printer\"\r\n"
-                    "\n"
-                    "tx-2,\"She said \"\"hi\"\"\",x\n"
-                    "tx-3,\"two\nlines\",\n"
-                    ",,\n"
-                    "last,row,no-newline",
-                    out, sizeof out, lines, &errors);
-    CHECK(n == 6 && errors == 0);
-    CHECK_MSG(strcmp(out, "id|name|skills\n"
-                          "tx-1|Ruiz, Ana|network;printer\n"
-                          "tx-2|She said \"hi\"|x\n"
-                          "tx-3|two\nlines|\n"
-                          "||\n"
-                          "last|row|no-newline\n") == 0,
-              "%s", out);
-    CHECK(lines[0] == 1 && lines[1] == 2 && lines[2] == 4 && lines[3] == 5 && lines[4] == 7 &&
-          lines[5] == 8);
-
-    n = csv_all("a,\"unterminated\nb,c\n", out, sizeof out, lines, &errors);
-    CHECK(n == 0 && errors == 1);
-    n = csv_all("a,\"x\"y,z\nok,1\n", out, sizeof out, lines, &errors);
-    CHECK(n == 1 && errors == 1 && lines[0] == 2);
-    CHECK(strstr(out, "ok|1\n") != NULL && strstr(out, "!1:") != NULL);
-    n = csv_all("a,b\"c\nd\n", out, sizeof out, lines, &errors);
-    CHECK(n == 1 && errors == 1);
-    n = csv_all("1,2,3,4,5,6,7,8,9\nx\n", out, sizeof out, lines, &errors);
-    CHECK(n == 1 && errors == 1 && strstr(out, "too many fields"));
-    n = csv_all("", out, sizeof out, lines, &errors);
-    CHECK(n == 0 && errors == 0);
-    n = csv_all("\"q\"\r\n", out, sizeof out, lines, &errors);
-    CHECK(n == 1 && strcmp(out, "q\n") == 0);
-}
-
 static void test_table(void)
 {
     static const char *const hdr[] = { "ID", "TITLE", "N" };
@@ -316,7 +247,6 @@ int main(void)
     test_money();
     test_time();
     test_numbers();
-    test_csv();
     test_table();
     return check_report("test_cli_parse");
 }
