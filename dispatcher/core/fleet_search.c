@@ -127,9 +127,27 @@ struct stack_entry {
     float off[3];
 };
 
-/* The tree walk, inlined into each kernel's own function so the leaf scan is
+/* Leaves collected by the walk before any of them is scanned. */
+#define FLEET_BATCH 8
+
+struct batch_entry {
+    uint32_t leaf;
+    float lb;
+};
+
+/*
+ * The tree walk, inlined into each kernel's own function so the leaf scan is
  * a direct call compiled for that instruction set. off0..2 are the query's
- * per-axis offsets to the current cell (0 inside it); lb their squared sum. */
+ * per-axis offsets to the current cell (0 inside it); lb their squared sum.
+ *
+ * The walk visits leaves nearest side first, but in batches: it collects up
+ * to FLEET_BATCH leaves that the current worst does not prune (asking for
+ * their lines as it goes, so their misses overlap instead of following each
+ * other), then scans them, skipping any the scans before it pruned. The first
+ * batch is the query's own leaf alone, so that the later ones are collected
+ * against a worst that already holds m candidates. Pruning with a stale (so
+ * larger) worst only visits more, never fewer, so the guarantee above holds.
+ */
 static inline __attribute__((always_inline)) void search_body(const struct fleet_index *ix,
                                                               struct fleet_search *st, scan_fn scan)
 {
@@ -137,55 +155,74 @@ static inline __attribute__((always_inline)) void search_body(const struct fleet
 
     if (L) {
         struct stack_entry stack[FLEET_MAX_DEPTH + 2];
-        unsigned sp = 0;
+        struct batch_entry batch[FLEET_BATCH];
+        unsigned sp = 0, cap = 1;
         const uint32_t inner = L - 1;
         uint32_t node = 0;
         const float q0 = st->q[0], q1 = st->q[1], q2 = st->q[2];
-        float off0 = 0.0f, off1 = 0.0f, off2 = 0.0f;
-        bool first = true;
-        for (;;) {
-            while (node < inner) {
-                const struct fleet_node *nd = &ix->nodes[node];
-                uint32_t ahead = 8 * node + 7; /* three levels down */
-                if (ahead < inner)
-                    __builtin_prefetch(&ix->nodes[ahead]);
-                unsigned d = nd->dim;
-                float diff = (d == 0 ? q0 : d == 1 ? q1 : q2) - nd->split;
-                float f0 = d == 0 ? diff : off0, f1 = d == 1 ? diff : off1,
-                      f2 = d == 2 ? diff : off2;
-                float lb = f0 * f0 + f1 * f1 + f2 * f2;
-                uint32_t left = 2 * node + 1;
-                uint32_t go_right = diff >= 0.0f;
-                struct stack_entry *e = &stack[sp];
-                e->node = left + (go_right ^ 1u);
-                e->lb = lb;
-                e->off[0] = f0;
-                e->off[1] = f1;
-                e->off[2] = f2;
-                node = left + go_right;
-                sp += lb * FLEET_LB_SCALE < st->worst;
-            }
-            uint32_t l = node - inner;
-            prefetch_leaf(&ix->leaves[l]);
-            if (first && L > 1) /* the likeliest next leaf: overlap its misses */
-                prefetch_leaf(&ix->leaves[l ^ 1u]);
-            first = false;
-            scan(&ix->leaves[l], ix->count[l], l * S, st);
-            for (;;) {
-                if (sp == 0)
-                    goto tree_done;
-                struct stack_entry *e = &stack[--sp];
-                if (e->lb * FLEET_LB_SCALE < st->worst) {
-                    node = e->node;
-                    off0 = e->off[0];
-                    off1 = e->off[1];
-                    off2 = e->off[2];
-                    break;
+        float off0 = 0.0f, off1 = 0.0f, off2 = 0.0f, cur_lb = 0.0f;
+        bool have = true, more = true;
+        while (more) {
+            unsigned nb = 0;
+            while (nb < cap) {
+                if (!have) {
+                    for (;;) {
+                        if (sp == 0) {
+                            more = false;
+                            break;
+                        }
+                        struct stack_entry *e = &stack[--sp];
+                        if (e->lb * FLEET_LB_SCALE < st->worst) {
+                            node = e->node;
+                            cur_lb = e->lb;
+                            off0 = e->off[0];
+                            off1 = e->off[1];
+                            off2 = e->off[2];
+                            break;
+                        }
+                    }
+                    if (!more)
+                        break;
                 }
+                while (node < inner) {
+                    const struct fleet_node *nd = &ix->nodes[node];
+                    uint32_t ahead = 8 * node + 7; /* three levels down */
+                    if (ahead < inner)
+                        __builtin_prefetch(&ix->nodes[ahead]);
+                    unsigned d = nd->dim;
+                    float diff = (d == 0 ? q0 : d == 1 ? q1 : q2) - nd->split;
+                    float f0 = d == 0 ? diff : off0, f1 = d == 1 ? diff : off1,
+                          f2 = d == 2 ? diff : off2;
+                    float lb = f0 * f0 + f1 * f1 + f2 * f2;
+                    uint32_t left = 2 * node + 1;
+                    uint32_t go_right = diff >= 0.0f;
+                    struct stack_entry *e = &stack[sp];
+                    e->node = left + (go_right ^ 1u);
+                    e->lb = lb;
+                    e->off[0] = f0;
+                    e->off[1] = f1;
+                    e->off[2] = f2;
+                    node = left + go_right;
+                    sp += lb * FLEET_LB_SCALE < st->worst;
+                }
+                uint32_t l = node - inner;
+                prefetch_leaf(&ix->leaves[l]);
+                __builtin_prefetch(&ix->count[l]);
+                batch[nb].leaf = l;
+                batch[nb].lb = cur_lb;
+                nb++;
+                have = false;
             }
+            if (cap == 1 && L > 1) /* the likeliest next leaf: overlap its misses */
+                prefetch_leaf(&ix->leaves[batch[0].leaf ^ 1u]);
+            for (unsigned i = 0; i < nb; i++) {
+                uint32_t l = batch[i].leaf;
+                if (batch[i].lb * FLEET_LB_SCALE < st->worst)
+                    scan(&ix->leaves[l], ix->count[l], l * S, st);
+            }
+            cap = FLEET_BATCH;
         }
     }
-tree_done:
     for (uint32_t i = 0; i < ix->ovf_n; i += S) {
         uint32_t cnt = ix->ovf_n - i < S ? ix->ovf_n - i : S;
         scan(&ix->ovf[i / S], cnt, L * S + i, st);
