@@ -1,34 +1,80 @@
 /*
- * common/notify.c: the sd_notify calls of common/notify.h, over libsystemd
- * when TR_HAVE_LIBSYSTEMD is defined, no-ops otherwise. Does not log.
+ * common/notify.c: the calls of common/notify.h, speaking systemd's notify
+ * protocol directly (no libsystemd): each message is one datagram on an
+ * AF_UNIX SOCK_DGRAM socket to the address in $NOTIFY_SOCKET, a filesystem
+ * path ("/run/systemd/notify") or an abstract name ("@..."), sent with
+ * MSG_NOSIGNAL from a fresh socket that is closed at once. systemd documents
+ * this as a stable interface meant to be reimplemented (sd_notify(3), "Notes").
+ * The sender's credentials come from the kernel (the manager sets SO_PASSCRED),
+ * so nothing else is attached. The watchdog period comes from $WATCHDOG_USEC
+ * and $WATCHDOG_PID as sd_watchdog_enabled(3) reads them.
+ *
+ * What it does not do: the vsock addresses of virtual machines
+ * ("vsock:CID:PORT"; refused with TR_NOTIFY_ERR_SEND), file descriptor
+ * passing, unsetting the environment, or logging. No state.
  */
 #include "common/notify.h"
 
+#include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
-
-#ifdef TR_HAVE_LIBSYSTEMD
-#include <systemd/sd-daemon.h>
-#endif
+#include <unistd.h>
 
 #define STATUS_MAX 256
 
-#ifdef TR_HAVE_LIBSYSTEMD
+/* Fill sa from $NOTIFY_SOCKET; returns the address length, 0 when the
+ * variable is absent or empty (not under systemd), -1 when it is unusable. */
+static int notify_addr(struct sockaddr_un *sa)
+{
+    const char *e = getenv("NOTIFY_SOCKET");
+    size_t len;
+
+    if (!e || !*e)
+        return 0;
+    len = strlen(e);
+    if ((e[0] != '/' && e[0] != '@') || len < 2 || len >= sizeof sa->sun_path)
+        return -1;
+    memset(sa, 0, sizeof *sa);
+    sa->sun_family = AF_UNIX;
+    memcpy(sa->sun_path, e, len);
+    if (e[0] == '@') {
+        /* abstract namespace: a leading NUL, and the length counts no terminator */
+        sa->sun_path[0] = '\0';
+        return (int)(offsetof(struct sockaddr_un, sun_path) + len);
+    }
+    return (int)(offsetof(struct sockaddr_un, sun_path) + len + 1);
+}
+
 static int send_state(const char *state)
 {
-    /* sd_notify: > 0 sent, 0 no NOTIFY_SOCKET (not under systemd), < 0 error */
-    return sd_notify(0, state) < 0 ? TR_NOTIFY_ERR_SEND : TR_NOTIFY_OK;
+    struct sockaddr_un sa;
+    int alen = notify_addr(&sa);
+    int fd, rc = TR_NOTIFY_ERR_SEND;
+    size_t n = strlen(state);
+    ssize_t sent;
+
+    if (alen == 0)
+        return TR_NOTIFY_OK;
+    if (alen < 0)
+        return TR_NOTIFY_ERR_SEND;
+    fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return TR_NOTIFY_ERR_SEND;
+    do
+        sent = sendto(fd, state, n, MSG_NOSIGNAL, (const struct sockaddr *)&sa, (socklen_t)alen);
+    while (sent < 0 && errno == EINTR);
+    if (sent == (ssize_t)n)
+        rc = TR_NOTIFY_OK;
+    close(fd);
+    return rc;
 }
-#else
-static int send_state(const char *state)
-{
-    (void)state;
-    return TR_NOTIFY_OK;
-}
-#endif
 
 int tr_notify_ready(void)
 {
@@ -67,19 +113,36 @@ int tr_notify_status(const char *fmt, ...)
     return send_state(line);
 }
 
+/* A decimal number with nothing else around it, > 0; 0 when it is not one. */
+static unsigned long long env_positive(const char *name)
+{
+    const char *e = getenv(name);
+    char *end;
+    unsigned long long v;
+
+    if (!e || *e < '0' || *e > '9')
+        return 0;
+    errno = 0;
+    v = strtoull(e, &end, 10);
+    if (errno || *end)
+        return 0;
+    return v;
+}
+
 long tr_notify_watchdog_interval_ms(void)
 {
-#ifdef TR_HAVE_LIBSYSTEMD
-    uint64_t usec = 0;
-    if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
+    unsigned long long usec = env_positive("WATCHDOG_USEC");
+    const char *pid = getenv("WATCHDOG_PID");
+
+    if (usec == 0)
         return 0;
-    uint64_t half_ms = usec / 2000u;
+    /* WATCHDOG_PID, when set, must name this process (sd_watchdog_enabled) */
+    if (pid && env_positive("WATCHDOG_PID") != (unsigned long long)getpid())
+        return 0;
+    unsigned long long half_ms = usec / 2000u;
     if (half_ms == 0)
         return 1;
-    return half_ms > (uint64_t)INT32_MAX ? (long)INT32_MAX : (long)half_ms;
-#else
-    return 0;
-#endif
+    return half_ms > (unsigned long long)INT32_MAX ? (long)INT32_MAX : (long)half_ms;
 }
 
 static long long mono_ms(void)
@@ -109,11 +172,7 @@ long tr_notify_wd_kick(struct tr_notify_wd *w)
 
 bool tr_notify_compiled_in(void)
 {
-#ifdef TR_HAVE_LIBSYSTEMD
     return true;
-#else
-    return false;
-#endif
 }
 
 const char *tr_notify_strerror(int rc)

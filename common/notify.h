@@ -2,13 +2,11 @@
  * common/notify.h: tell systemd how a daemon is doing (sd_notify protocol):
  * ready, stopping, a one-line status, and watchdog keep-alives.
  *
- * What it does: with libsystemd at build time (pkg-config libsystemd, the
- * tr_notify target defines TR_HAVE_LIBSYSTEMD), each call sends one
- * datagram to $NOTIFY_SOCKET through sd_notify(3). Outside systemd (no
- * NOTIFY_SOCKET: a terminal, a test, a container) every call is a no-op
- * that succeeds. Without libsystemd at build time everything compiles to
- * no-ops, and the units must then use Type=simple (firmware/CMakeLists.txt
- * picks the type).
+ * What it does: each call sends one datagram to $NOTIFY_SOCKET (a path or an
+ * '@' abstract name), speaking systemd's notify protocol itself (the stable
+ * interface sd_notify(3) documents for reimplementation; no libsystemd, so
+ * the units are always Type=notify). Outside systemd (no NOTIFY_SOCKET: a
+ * terminal, a test, a container) every call is a no-op that succeeds.
  *
  * Where a daemon calls it:
  *   tr_notify_ready()       once everything that can fail at start has
@@ -32,7 +30,7 @@
 #include <stdbool.h>
 
 enum tr_notify_err {
-    TR_NOTIFY_OK = 0,       /* sent, or nothing to do (not under systemd, or no libsystemd) */
+    TR_NOTIFY_OK = 0,       /* sent, or nothing to do (not under systemd) */
     TR_NOTIFY_ERR_SEND = 1, /* NOTIFY_SOCKET is set but the message could not be sent */
     TR_NOTIFY_ERR_ARG = 2,  /* NULL format, or a status that does not fit 256 bytes */
 };
@@ -66,7 +64,7 @@ struct tr_notify_wd {
 void tr_notify_wd_init(struct tr_notify_wd *w);
 long tr_notify_wd_kick(struct tr_notify_wd *w);
 
-/* true when built with libsystemd (false: every call above is a no-op). */
+/* always true now (the protocol is built in; kept for callers that asked). */
 bool tr_notify_compiled_in(void);
 
 const char *tr_notify_strerror(int rc);

@@ -1,8 +1,9 @@
 /*
  * tests/unit/test_notify.c: common/notify against a real datagram socket
- * standing in for systemd's NOTIFY_SOCKET (what sd_notify(3) writes to), and
- * the no-op behaviour outside systemd.
+ * standing in for systemd's NOTIFY_SOCKET (a path, and an '@' abstract
+ * name), an unusable NOTIFY_SOCKET, and the no-op behaviour outside systemd.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,59 @@ static void with_socket(const char *dir)
     unsetenv("NOTIFY_SOCKET");
 }
 
+/* An abstract name ("@..."): no file, the kernel namespace of the socket. */
+static void abstract_socket(void)
+{
+    struct sockaddr_un sa;
+    struct timeval tv = { 1, 0 };
+    char name[64], buf[512];
+    size_t len;
+    int fd;
+
+    snprintf(name, sizeof name, "@tr-notify-test-%ld", (long)getpid());
+    len = strlen(name);
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    memcpy(sa.sun_path + 1, name + 1, len - 1); /* sun_path[0] stays NUL */
+    fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+    CHECK(fd >= 0);
+    if (fd < 0)
+        return;
+    CHECK(bind(fd, (struct sockaddr *)&sa,
+               (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) == 0);
+    CHECK(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0);
+    setenv("NOTIFY_SOCKET", name, 1);
+    CHECK(tr_notify_ready() == TR_NOTIFY_OK);
+    CHECK(recv_one(fd, buf, sizeof buf) > 0 && strcmp(buf, "READY=1") == 0);
+    CHECK(tr_notify_status("offline, %d queued", 3) == TR_NOTIFY_OK);
+    CHECK(recv_one(fd, buf, sizeof buf) > 0 && strcmp(buf, "STATUS=offline, 3 queued") == 0);
+    close(fd);
+    /* nobody bound to the name any more */
+    CHECK(tr_notify_watchdog() == TR_NOTIFY_ERR_SEND);
+    unsetenv("NOTIFY_SOCKET");
+}
+
+/* NOTIFY_SOCKET that is no usable address: an error, no crash */
+static void bad_socket(void)
+{
+    char longpath[200];
+
+    setenv("NOTIFY_SOCKET", "relative/notify.sock", 1);
+    CHECK(tr_notify_ready() == TR_NOTIFY_ERR_SEND);
+    setenv("NOTIFY_SOCKET", "vsock:2:1234", 1);
+    CHECK(tr_notify_ready() == TR_NOTIFY_ERR_SEND);
+    setenv("NOTIFY_SOCKET", "@", 1);
+    CHECK(tr_notify_ready() == TR_NOTIFY_ERR_SEND);
+    memset(longpath, 'a', sizeof longpath - 1);
+    longpath[0] = '/';
+    longpath[sizeof longpath - 1] = '\0';
+    setenv("NOTIFY_SOCKET", longpath, 1);
+    CHECK(tr_notify_ready() == TR_NOTIFY_ERR_SEND);
+    setenv("NOTIFY_SOCKET", "", 1); /* empty: as if unset */
+    CHECK(tr_notify_ready() == TR_NOTIFY_OK);
+    unsetenv("NOTIFY_SOCKET");
+}
+
 static void watchdog_interval(void)
 {
     char pid[32];
@@ -101,6 +155,17 @@ static void watchdog_interval(void)
     /* the watchdog was asked for another process (a parent, a wrapper) */
     snprintf(pid, sizeof pid, "%ld", (long)getpid() + 1);
     setenv("WATCHDOG_PID", pid, 1);
+    CHECK(tr_notify_watchdog_interval_ms() == 0);
+    /* malformed values: no watchdog, as sd_watchdog_enabled(3) fails on them */
+    unsetenv("WATCHDOG_PID");
+    setenv("WATCHDOG_USEC", "30s", 1);
+    CHECK(tr_notify_watchdog_interval_ms() == 0);
+    setenv("WATCHDOG_USEC", "-5", 1);
+    CHECK(tr_notify_watchdog_interval_ms() == 0);
+    setenv("WATCHDOG_USEC", "0", 1);
+    CHECK(tr_notify_watchdog_interval_ms() == 0);
+    setenv("WATCHDOG_USEC", "30000000", 1);
+    setenv("WATCHDOG_PID", "x", 1);
     CHECK(tr_notify_watchdog_interval_ms() == 0);
     unsetenv("WATCHDOG_USEC");
     unsetenv("WATCHDOG_PID");
@@ -123,14 +188,12 @@ int main(void)
     CHECK(strcmp(tr_notify_strerror(TR_NOTIFY_ERR_SEND), "unknown error") != 0);
     CHECK(strcmp(tr_notify_strerror(99), "unknown error") == 0);
 
-    if (tr_notify_compiled_in()) {
-        CHECK(mkdtemp(dir) != NULL);
-        with_socket(dir);
-        rmdir(dir);
-        watchdog_interval();
-    } else {
-        printf("test_notify: built without libsystemd: calls are no-ops\n");
-        CHECK(tr_notify_watchdog_interval_ms() == 0);
-    }
+    CHECK(tr_notify_compiled_in());
+    CHECK(mkdtemp(dir) != NULL);
+    with_socket(dir);
+    rmdir(dir);
+    abstract_socket();
+    bad_socket();
+    watchdog_interval();
     return check_report("test_notify");
 }
