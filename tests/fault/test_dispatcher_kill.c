@@ -493,7 +493,7 @@ int main(int argc, char **argv)
 
     int done_kills = 0;
     for (int k = 0; k < kills && !check_failed; k++) {
-        long long until = trt_now_ms() + 150 + rnd(&seed) % 700;
+        long long until = trt_now_ms() + 100 + rnd(&seed) % 400; /* 100..500 ms of flow */
         while (trt_now_ms() < until) {
             for (size_t q = 0; q < n_reqs; q++)
                 if (!reqs[q].answered)

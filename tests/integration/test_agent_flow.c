@@ -242,7 +242,7 @@ static void test_gpsd(const char *log)
     struct ah_observer o;
     struct ah_agent a;
     struct trt_gpsfake f;
-    struct trt_gpsfake_opts fo = { .cycle = "0.02" };
+    struct trt_gpsfake_opts fo = { .cycle = "0.005" };
     char port[48];
 
     CHECK(trt_gpsfake_start(&f, log, &fo) == 0);

@@ -87,7 +87,7 @@ static int sim_start(struct sim *s, const char *fleet, const char *tag, const ch
     argv[n++] = "--tracks";
     argv[n++] = tracks;
     argv[n++] = "--speed";
-    argv[n++] = "200";
+    argv[n++] = "600";
     argv[n++] = "--work-min";
     argv[n++] = "0";
     argv[n++] = "--work-max";
