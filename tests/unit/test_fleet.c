@@ -376,6 +376,8 @@ static void run_scenario(const struct scenario *sc)
             for (uint32_t i = 0; i < sc->n / 4; i++)
                 mutate(&w, &r, &md, f);
         check_stats(&md, f);
+        int line = tr_fleet_check(f);
+        CHECK_MSG(line == 0, "%s: round %d: tr_fleet_check failed at %d", sc->name, round, line);
         for (int qi = 0; qi < sc->queries; qi++) {
             struct tr_fleet_query q;
             struct reject_ctx rc = { 0 };
@@ -656,6 +658,13 @@ int main(void)
         { "scalar", TR_FLEET_KERNEL_SCALAR, CLUSTERED, 4000, 0, 4, 40, 6 },
         { "avx2", TR_FLEET_KERNEL_AVX2, CLUSTERED, 4000, 0, 4, 40, 7 },
         { "avx512", TR_FLEET_KERNEL_AVX512, CLUSTERED, 4000, 0, 4, 40, 8 },
+        /* tree depths 0 .. 11 (the skill indexes differ in size): every way
+         * the split levels can fall into the node layout's groups */
+        { "depth-a", TR_FLEET_KERNEL_AUTO, CLUSTERED, 40, 8, 4, 30, 9 },
+        { "depth-b", TR_FLEET_KERNEL_AUTO, UNIFORM, 300, 8, 4, 30, 10 },
+        { "depth-c", TR_FLEET_KERNEL_AUTO, CLUSTERED, 1100, 8, 4, 30, 11 },
+        { "depth-d", TR_FLEET_KERNEL_AUTO, POLAR, 5000, 8, 4, 30, 12 },
+        { "depth-e", TR_FLEET_KERNEL_AUTO, CLUSTERED, 24000, 8, 3, 30, 13 },
     };
     for (size_t i = 0; i < sizeof(sc) / sizeof(sc[0]); i++) {
         if (!tr_fleet_kernel_supported(sc[i].kernel)) {
