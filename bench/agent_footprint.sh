@@ -138,7 +138,10 @@ else
     track "$n1" "$work/short.gpx"
     track 120 "$work/loop.gpx" # small: the replayed track itself lives in memory
 
-    # resident private memory of a running agent
+    # resident private memory of a running agent. A freshly linked binary's
+    # pages are still dirty in the page cache until written back, and would
+    # count as Private_Dirty: write them back first.
+    sync "$agent" 2>/dev/null || sync
     "$agent" "${common[@]}" --gps.replay="$work/loop.gpx" --gps.replay_speed=60 \
         --gps.replay_loop=true --store.path="$work/rss.db" \
         --control.socket="$work/rss.sock" 2>"$work/rss.log" &
