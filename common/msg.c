@@ -357,6 +357,24 @@ bool tr_msg_type_is_request(enum tr_msg_type type)
     return type >= TR_MSG_JOB_CREATE && type <= TR_MSG_COVERAGE_QUERY;
 }
 
+const char *tr_msg_claimed_agent_id(const struct tr_msg *m)
+{
+    if (!m)
+        return NULL;
+    switch (m->type) {
+    case TR_MSG_PRESENCE:
+        return m->u.presence.agent_id;
+    case TR_MSG_LOC:
+        return m->u.loc.agent_id;
+    case TR_MSG_OFFER_ANSWER:
+        return m->u.offer_answer.agent_id;
+    case TR_MSG_JOB_EVENT:
+        return m->u.job_event.agent_id;
+    default:
+        return NULL;
+    }
+}
+
 const char *tr_msg_wire_code_name(enum tr_wire_code code)
 {
     return name_of(tr_msgc_wire_code_names, 9, (int)code);

@@ -630,6 +630,11 @@ enum tr_wire_code tr_msg_err_wire_code(int code);
 const char *tr_msg_type_name(enum tr_msg_type type);
 enum tr_msg_type tr_msg_type_from_name(const char *name); /* TR_MSG_NONE if unknown */
 bool tr_msg_type_is_request(enum tr_msg_type type);
+/* The agent_id that a message an agent publishes claims as its sender
+ * (presence, loc, offer_answer, job_event), pointing into `m`; NULL for
+ * every other type (offer, assignment, ... name an agent but are not sent by
+ * one) and for m NULL. The bus compares it with the topic's agent id. */
+const char *tr_msg_claimed_agent_id(const struct tr_msg *m);
 const char *tr_msg_wire_code_name(enum tr_wire_code code);
 const char *tr_msg_job_state_name(enum tr_job_state state);
 int tr_msg_job_state_parse(const char *name, enum tr_job_state *out);

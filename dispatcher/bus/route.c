@@ -95,23 +95,6 @@ int tr_route_parse_topic(const char *topic, enum tr_route_kind *kind, char agent
     return TR_ROUTE_OK;
 }
 
-/* The agent_id a message claims, or NULL for types that carry none. */
-static const char *payload_agent_id(const struct tr_msg *m)
-{
-    switch (m->type) {
-    case TR_MSG_PRESENCE:
-        return m->u.presence.agent_id;
-    case TR_MSG_LOC:
-        return m->u.loc.agent_id;
-    case TR_MSG_OFFER_ANSWER:
-        return m->u.offer_answer.agent_id;
-    case TR_MSG_JOB_EVENT:
-        return m->u.job_event.agent_id;
-    default:
-        return NULL;
-    }
-}
-
 static int type_allowed(enum tr_route_kind kind, enum tr_msg_type type)
 {
     switch (kind) {
@@ -175,7 +158,7 @@ int tr_route_decode(const char *topic, const void *payload, size_t len, struct t
         tr_msg_free(&out->msg);
         return TR_ROUTE_ERR_TYPE;
     }
-    claimed = payload_agent_id(&out->msg);
+    claimed = tr_msg_claimed_agent_id(&out->msg);
     if (out->kind != TR_ROUTE_REQUEST && (!claimed || strcmp(claimed, out->agent_id) != 0)) {
         set_err(err, TR_MSG_ERR_BAD_FIELD, "agent_id", "does not match the agent id in the topic");
         tr_msg_free(&out->msg);

@@ -63,22 +63,6 @@ static int publish(struct tr_mqtt *c, const char *topic, const char *buf, size_t
     return TR_MQTT_ERR_TIMEOUT;
 }
 
-static const char *claimed_agent(const struct tr_msg *m)
-{
-    switch (m->type) {
-    case TR_MSG_PRESENCE:
-        return m->u.presence.agent_id;
-    case TR_MSG_LOC:
-        return m->u.loc.agent_id;
-    case TR_MSG_OFFER_ANSWER:
-        return m->u.offer_answer.agent_id;
-    case TR_MSG_JOB_EVENT:
-        return m->u.job_event.agent_id;
-    default:
-        return "";
-    }
-}
-
 static int wait_for(_Atomic int *v, int want, int timeout_ms)
 {
     for (int t = 0; t < timeout_ms; t += 20) {
@@ -149,7 +133,8 @@ int main(int argc, char **argv)
         CHECK_MSG(buf && tr_msg_decode(buf, len, &m, NULL) == TR_MSG_OK, "%s", e->d_name);
         if (!buf)
             continue;
-        snprintf(topic, sizeof topic, "truckroll/v1/agent/%s/%s", claimed_agent(&m), leaf);
+        const char *who = tr_msg_claimed_agent_id(&m);
+        snprintf(topic, sizeof topic, "truckroll/v1/agent/%s/%s", who ? who : "", leaf);
         CHECK(publish(c, topic, buf, len) == TR_MQTT_OK);
         tr_msg_free(&m);
         free(buf);

@@ -760,6 +760,28 @@ static void test_names_and_validators(void)
     CHECK(!tr_msg_lang_matches("", "es") && !tr_msg_lang_matches(NULL, "es"));
 }
 
+/* tr_msg_claimed_agent_id: the sender's id for the four types an agent
+ * publishes, NULL for the rest (offer, assignment, ... name an agent too). */
+static void test_claimed_agent_id(void)
+{
+    unsigned claimed = 0;
+    for (size_t i = 0; i < N_VALID; i++) {
+        char *json = q(valid_samples[i]);
+        struct tr_msg m;
+        if (dec(json, strlen(json), TR_MSG_NONE, &m, NULL) == TR_MSG_OK) {
+            const char *id = tr_msg_claimed_agent_id(&m);
+            bool sent_by_agent = m.type == TR_MSG_PRESENCE || m.type == TR_MSG_LOC ||
+                                 m.type == TR_MSG_OFFER_ANSWER || m.type == TR_MSG_JOB_EVENT;
+            CHECK_MSG(sent_by_agent ? id && !strcmp(id, "tech-1") : id == NULL, "%s", json);
+            claimed += id != NULL;
+            tr_msg_free(&m);
+        }
+        free(json);
+    }
+    CHECK(claimed >= 5); /* presence x2, loc, offer_answer, job_event */
+    CHECK(tr_msg_claimed_agent_id(NULL) == NULL);
+}
+
 static void test_tables(void)
 {
     char why[200];
@@ -785,5 +807,6 @@ int main(void)
     test_encode_checks();
     test_semantics();
     test_names_and_validators();
+    test_claimed_agent_id();
     return check_report("unit.msg");
 }
