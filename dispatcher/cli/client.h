@@ -182,4 +182,11 @@ int tr_cli_print_results(const struct tr_cli *c, const struct tr_cli_answer *pag
 int tr_cli_print_item(const struct tr_cli *c, const struct tr_cli_answer *page,
                       const char *list_key, size_t index, const char *out_key);
 
+/* --json output a subcommand built itself: `o` as one compact line on stdout,
+ * then cJSON_Delete(o) (the tree is the callee's from here on; NULL prints
+ * nothing). TR_CLI_OK, or TR_CLI_FAIL when it could not be printed (no
+ * memory). Only the console's own files pass cJSON trees here. */
+struct cJSON;
+int tr_cli_print_json(struct cJSON *o);
+
 #endif

@@ -23,24 +23,29 @@ void tr_cli_print_error(const struct tr_cli *c, const struct tr_msg *m)
             e->has_field ? field : "", e->has_field ? "]" : "", e->message);
     if (c->json) {
         cJSON *o = cJSON_CreateObject(), *in = cJSON_AddObjectToObject(o, "error");
-        char *text;
         cJSON_AddStringToObject(in, "code", code);
         if (e->has_field)
             cJSON_AddStringToObject(in, "field", e->field);
         cJSON_AddStringToObject(in, "message", e->message);
-        text = cJSON_PrintUnformatted(o);
-        if (text)
-            puts(text);
-        free(text);
-        cJSON_Delete(o);
+        tr_cli_print_json(o);
     }
+}
+
+int tr_cli_print_json(cJSON *o)
+{
+    char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    if (!text)
+        return TR_CLI_FAIL;
+    puts(text);
+    free(text);
+    return TR_CLI_OK;
 }
 
 int tr_cli_print_results(const struct tr_cli *c, const struct tr_cli_answer *pages, size_t n,
                          const char *list_key)
 {
     cJSON *out = NULL, *list = NULL;
-    char *text;
     for (size_t i = 0; i < n; i++) {
         cJSON *root = cJSON_ParseWithLength(pages[i].raw, pages[i].raw_len);
         cJSON *res = cJSON_DetachItemFromObjectCaseSensitive(root, "result");
@@ -67,13 +72,7 @@ int tr_cli_print_results(const struct tr_cli *c, const struct tr_cli_answer *pag
         fprintf(stderr, "%s: no result to print\n", c->prog);
         return TR_CLI_FAIL;
     }
-    text = cJSON_PrintUnformatted(out);
-    cJSON_Delete(out);
-    if (!text)
-        return TR_CLI_FAIL;
-    puts(text);
-    free(text);
-    return TR_CLI_OK;
+    return tr_cli_print_json(out);
 }
 
 int tr_cli_print_item(const struct tr_cli *c, const struct tr_cli_answer *page,

@@ -316,7 +316,6 @@ static void summary(const struct import *im)
 {
     if (tr_cli_json(im->c)) {
         cJSON *o = cJSON_CreateObject(), *sk = cJSON_AddArrayToObject(o, "skipped");
-        char *text;
         cJSON_AddNumberToObject(o, "rows", (double)im->rows);
         cJSON_AddNumberToObject(o, "imported", (double)im->imported);
         cJSON_AddNumberToObject(o, "unchanged", (double)im->unchanged);
@@ -329,11 +328,7 @@ static void summary(const struct import *im)
             cJSON_AddStringToObject(e, "reason", im->skips[i].reason);
             cJSON_AddItemToArray(sk, e);
         }
-        text = cJSON_PrintUnformatted(o);
-        if (text)
-            puts(text);
-        free(text);
-        cJSON_Delete(o);
+        tr_cli_print_json(o);
         return;
     }
     if (im->dry_run)

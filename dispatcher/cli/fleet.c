@@ -166,7 +166,6 @@ static void print_table(const struct row *rows, size_t n, long long total, FILE 
 static void print_json(const struct row *rows, size_t n, long long total)
 {
     cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "agents");
-    char *text;
     cJSON_AddNumberToObject(o, "ts", (double)tr_cli_now_ms());
     cJSON_AddNumberToObject(o, "total", (double)total);
     for (size_t i = 0; i < n; i++) {
@@ -193,11 +192,7 @@ static void print_json(const struct row *rows, size_t n, long long total)
         }
         cJSON_AddItemToArray(a, e);
     }
-    text = cJSON_PrintUnformatted(o);
-    if (text)
-        puts(text);
-    free(text);
-    cJSON_Delete(o);
+    tr_cli_print_json(o);
 }
 
 /* One snapshot: ask, merge, print. */
