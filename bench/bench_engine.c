@@ -23,7 +23,7 @@
  * same contractor. Timing: clock_gettime(CLOCK_MONOTONIC) around each call.
  * Prints a table and JSON (also to --json FILE). Asserts nothing about time.
  */
-#include "bench/bench_metros.h"
+#include "bench/bench_world.h"
 #include "bench/bench_util.h"
 
 #include "common/geo.h"
@@ -35,7 +35,7 @@
 #include <string.h>
 #include <time.h>
 
-#define NSKILLS 16
+#define NSKILLS BENCH_WORLD_SKILLS
 #define T0      1700000000000LL
 
 /* v sorted by the caller; nearest rank. */
@@ -45,53 +45,6 @@ static double q_sorted(const double *v, size_t n, double q)
         return NAN;
     size_t i = (size_t)ceil(q * (double)n);
     return v[i ? i - 1 : 0];
-}
-
-struct world {
-    double metro_cdf[BENCH_N_METROS];
-    double skill_cdf[NSKILLS];
-};
-
-static int pick_cdf(const double *cdf, int n, double u)
-{
-    int lo = 0, hi = n - 1;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        if (cdf[mid] < u)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-static void world_init(struct world *w)
-{
-    double sum = 0.0;
-    for (int i = 0; i < BENCH_N_METROS; i++)
-        w->metro_cdf[i] = (sum += bench_metros[i].pop_k);
-    for (int i = 0; i < BENCH_N_METROS; i++)
-        w->metro_cdf[i] /= sum;
-    sum = 0.0;
-    for (int b = 0; b < NSKILLS; b++)
-        w->skill_cdf[b] = (sum += 1.0 / pow(b + 1, 1.1));
-    for (int b = 0; b < NSKILLS; b++)
-        w->skill_cdf[b] /= sum;
-}
-
-static void place(const struct world *w, struct rng *r, double *lat, double *lon)
-{
-    if (unif(r) < 0.10) {
-        *lat = 25.5 + 23.5 * unif(r);
-        *lon = -124.0 + 56.5 * unif(r);
-        return;
-    }
-    const struct bench_metro *m = &bench_metros[pick_cdf(w->metro_cdf, BENCH_N_METROS, unif(r))];
-    double sigma_km = 3.0 + 6.0 * sqrt(m->pop_k / 1000.0);
-    if (unif(r) < 0.3)
-        sigma_km *= 3.0;
-    *lat = m->lat + sigma_km * gauss(r) / 111.195;
-    *lon = m->lon + sigma_km * gauss(r) / (111.195 * cos(m->lat * M_PI / 180.0));
 }
 
 /* The benchmark's own copy of what it told the engine (the baseline scans it). */
@@ -151,7 +104,7 @@ static void con_id(uint32_t i, char out[TR_MSG_ID_SIZE])
     snprintf(out, TR_MSG_ID_SIZE, "c%07u", i);
 }
 
-static int load(struct tr_engine *e, struct con *c, uint32_t n, const struct world *w,
+static int load(struct tr_engine *e, struct con *c, uint32_t n, const struct bench_world *w,
                 struct rng *r)
 {
     static const double mode_cdf[4] = { 0.70, 0.80, 0.95, 1.0 };
@@ -163,7 +116,7 @@ static int load(struct tr_engine *e, struct con *c, uint32_t n, const struct wor
         double u = unif(r);
         int ns = u < 0.45 ? 1 : u < 0.75 ? 2 : u < 0.90 ? 3 : 4;
         while (__builtin_popcount(c[i].skills) < ns)
-            c[i].skills |= (uint16_t)(1u << pick_cdf(w->skill_cdf, NSKILLS, unif(r)));
+            c[i].skills |= (uint16_t)(1u << bench_pick_cdf(w->skill_cdf, NSKILLS, unif(r)));
         for (int b = 0; b < NSKILLS; b++)
             if (c[i].skills & (1u << b))
                 snprintf(p.skills[p.n_skills++], TR_MSG_SKILL_SIZE, "s%02d", b);
@@ -172,12 +125,12 @@ static int load(struct tr_engine *e, struct con *c, uint32_t n, const struct wor
         if (c[i].es)
             snprintf(p.languages[p.n_languages++], TR_MSG_LANG_SIZE, "es-MX");
         c[i].tier = (uint8_t)(1 + rnd(r) % 3);
-        c[i].mode = (uint8_t)pick_cdf(mode_cdf, 4, unif(r));
+        c[i].mode = (uint8_t)bench_pick_cdf(mode_cdf, 4, unif(r));
         p.has_tier = p.has_travel_mode = true;
         p.tier = c[i].tier;
         p.travel_mode = (enum tr_travel_mode)c[i].mode;
         snprintf(p.timezone, sizeof(p.timezone), "UTC");
-        place(w, r, &c[i].lat, &c[i].lon);
+        bench_world_place(w, r, &c[i].lat, &c[i].lon);
         if (c[i].lat > 89.0)
             c[i].lat = 89.0;
         c[i].lon = tr_geo_normalize_lon(c[i].lon);
@@ -262,7 +215,7 @@ static void write_json(FILE *f, const struct opts *o, double p50, double p99, do
 int main(int argc, char **argv)
 {
     struct opts o;
-    struct world w;
+    struct bench_world w;
     struct tr_engine *e = NULL;
     struct tr_engine_params p;
 
@@ -271,7 +224,7 @@ int main(int argc, char **argv)
 #ifndef __OPTIMIZE__
     fprintf(stderr, "bench_engine: warning: unoptimised build, numbers are meaningless\n");
 #endif
-    world_init(&w);
+    bench_world_init(&w);
     struct rng r = { o.seed };
     tr_engine_params_default(&p);
     p.capacity = o.count;
@@ -300,7 +253,7 @@ int main(int argc, char **argv)
         memset(&spec, 0, sizeof(spec));
         memset(&site, 0, sizeof(site));
         snprintf(spec.title, sizeof(spec.title), "job");
-        unsigned skill = (unsigned)pick_cdf(w.skill_cdf, NSKILLS, unif(&r));
+        unsigned skill = (unsigned)bench_pick_cdf(w.skill_cdf, NSKILLS, unif(&r));
         spec.n_skills = 1;
         snprintf(spec.skills[0], TR_MSG_SKILL_SIZE, "s%02u", skill);
         bool es = unif(&r) < 0.1;
@@ -308,7 +261,7 @@ int main(int argc, char **argv)
             spec.has_language = true;
             snprintf(spec.language, sizeof(spec.language), "es");
         }
-        place(&w, &r, &site.lat, &site.lon);
+        bench_world_place(&w, &r, &site.lat, &site.lon);
         site.lon = tr_geo_normalize_lon(site.lon);
         snprintf(job_id, sizeof(job_id), "j-%u", j);
         now += 1;

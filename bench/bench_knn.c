@@ -27,7 +27,7 @@
  * asserts nothing about time.
  */
 #include "bench/bench_knn.h"
-#include "bench/bench_metros.h"
+#include "bench/bench_world.h"
 #include "bench/bench_util.h"
 
 #include "common/geo.h"
@@ -38,66 +38,17 @@
 #include <string.h>
 #include <time.h>
 
-#define NSKILLS 16
+#define NSKILLS BENCH_WORLD_SKILLS
 #define K       5
 
 /* ---- the synthetic fleet ---- */
 
-struct world {
-    double metro_cdf[BENCH_N_METROS];
-    double skill_cdf[NSKILLS];
-};
-
-static void world_init(struct world *w)
+static uint64_t draw_skill(const struct bench_world *w, struct rng *r)
 {
-    double sum = 0.0;
-    for (int i = 0; i < BENCH_N_METROS; i++)
-        w->metro_cdf[i] = (sum += bench_metros[i].pop_k);
-    for (int i = 0; i < BENCH_N_METROS; i++)
-        w->metro_cdf[i] /= sum;
-    sum = 0.0;
-    for (int b = 0; b < NSKILLS; b++)
-        w->skill_cdf[b] = (sum += 1.0 / pow(b + 1, 1.1));
-    for (int b = 0; b < NSKILLS; b++)
-        w->skill_cdf[b] /= sum;
+    return UINT64_C(1) << bench_pick_cdf(w->skill_cdf, NSKILLS, unif(r));
 }
 
-static int pick(const double *cdf, int n, double u)
-{
-    int lo = 0, hi = n - 1;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        if (cdf[mid] < u)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-/* Where contractors (and jobs) are: metro rings, or the thin rural rest. */
-static void place(const struct world *w, struct rng *r, double *lat, double *lon)
-{
-    if (unif(r) < 0.10) {
-        *lat = 25.5 + 23.5 * unif(r);
-        *lon = -124.0 + 56.5 * unif(r);
-        return;
-    }
-    const struct bench_metro *m = &bench_metros[pick(w->metro_cdf, BENCH_N_METROS, unif(r))];
-    double sigma_km = 3.0 + 6.0 * sqrt(m->pop_k / 1000.0);
-    if (unif(r) < 0.3)
-        sigma_km *= 3.0; /* suburbs and exurbs */
-    double dn = sigma_km * gauss(r), de = sigma_km * gauss(r);
-    *lat = m->lat + dn / 111.195;
-    *lon = m->lon + de / (111.195 * cos(m->lat * M_PI / 180.0));
-}
-
-static uint64_t draw_skill(const struct world *w, struct rng *r)
-{
-    return UINT64_C(1) << pick(w->skill_cdf, NSKILLS, unif(r));
-}
-
-static uint64_t draw_skills(const struct world *w, struct rng *r)
+static uint64_t draw_skills(const struct bench_world *w, struct rng *r)
 {
     double u = unif(r);
     int n = u < 0.45 ? 1 : u < 0.75 ? 2 : u < 0.90 ? 3 : 4;
@@ -463,7 +414,7 @@ static void report(const struct opts *o, const struct figures *g, enum tr_fleet_
 int main(int argc, char **argv)
 {
     struct opts o;
-    struct world w;
+    struct bench_world w;
     struct figures g = { 0 };
     struct tr_fleet *f = NULL;
     struct tr_fleet_stats st;
@@ -474,7 +425,7 @@ int main(int argc, char **argv)
 #ifndef __OPTIMIZE__
     fprintf(stderr, "bench_knn: warning: unoptimised build, numbers are meaningless\n");
 #endif
-    world_init(&w);
+    bench_world_init(&w);
     struct rng r = { o.seed };
     unsigned nmix = o.queries / 2;
     size_t nlat = o.updates > o.queries ? o.updates : o.queries;
@@ -494,7 +445,7 @@ int main(int argc, char **argv)
     /* 1. the fleet */
     double t0 = now_ns();
     for (uint32_t i = 0; i < o.count; i++) {
-        place(&w, &r, &c[i].lat, &c[i].lon);
+        bench_world_place(&w, &r, &c[i].lat, &c[i].lon);
         c[i].skills = draw_skills(&w, &r);
         c[i].eligible = unif(&r) < 0.6;
         c[i].id = i;
@@ -526,7 +477,7 @@ int main(int argc, char **argv)
 
     /* 3. timed queries, after a warm-up on other jobs */
     for (unsigned i = 0; i < o.queries + 2000; i++) {
-        place(&w, &r, &jobs[i].lat, &jobs[i].lon);
+        bench_world_place(&w, &r, &jobs[i].lat, &jobs[i].lon);
         jobs[i].skill = draw_skill(&w, &r);
     }
     run_queries(f, jobs + o.queries, 2000, lat, NULL, NULL, o.hot);
