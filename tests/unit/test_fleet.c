@@ -15,6 +15,7 @@
 #include "common/geo.h"
 #include "tests/support/check.h"
 #include "tests/support/rng.h"
+#include "tests/unit/fleet_brute.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -126,85 +127,23 @@ struct reject_ctx {
     struct tr_fleet_result last;
 };
 
-static int res_cmp(const void *a, const void *b);
-
 /* Rejects contractor indexes divisible by mod; checks it is called in
  * result order. */
 static bool reject_some(void *ctx, const struct tr_fleet_candidate *c)
 {
     struct reject_ctx *rc = ctx;
     struct tr_fleet_result x = { c->contractor, c->id, c->distance_m };
-    if (rc->calls && res_cmp(&rc->last, &x) >= 0)
+    if (rc->calls && trt_fleet_cmp(&rc->last, &x) >= 0)
         rc->out_of_order = true;
     rc->last = x;
     rc->calls++;
     return c->contractor % rc->mod != 0;
 }
 
-static int res_cmp(const void *a, const void *b)
-{
-    const struct tr_fleet_result *x = a, *y = b;
-    if (x->distance_m != y->distance_m)
-        return x->distance_m < y->distance_m ? -1 : 1;
-    if (x->id != y->id)
-        return x->id < y->id ? -1 : 1;
-    return x->contractor < y->contractor ? -1 : x->contractor > y->contractor;
-}
-
-static bool after_key(const struct tr_fleet_result *x, const struct tr_fleet_result *a)
-{
-    return res_cmp(x, a) > 0;
-}
-
-/* What qualifies, sorted: all of it when limit is 0, else the best `limit`
- * (*more says whether anything was left out). */
-static size_t brute_top(const struct model *md, const struct tr_fleet_query *q,
-                        struct tr_fleet_result *all, size_t limit, bool *more)
-{
-    size_t n = 0;
-    double maxd = q->max_distance_m == 0.0 ? INFINITY : q->max_distance_m;
-    *more = false;
-    for (uint32_t c = 0; c < md->n; c++) {
-        const struct tr_fleet_entry *e = &md->e[c];
-        if (!md->present[c] || !e->eligible || e->skills == 0)
-            continue;
-        if ((e->skills & q->required_skills) != q->required_skills)
-            continue;
-        struct tr_fleet_result x = { c, e->id, tr_geo_distance_m(q->lat, q->lon, e->lat, e->lon) };
-        if (x.distance_m > maxd || e->tier < q->min_tier)
-            continue;
-        if (q->within_radius && !(x.distance_m <= e->radius_m))
-            continue;
-        if (q->after && !after_key(&x, q->after))
-            continue;
-        if (!limit) {
-            all[n++] = x;
-            continue;
-        }
-        /* insertion into the sorted best `limit` */
-        if (n == limit) {
-            *more = true;
-            if (res_cmp(&x, &all[n - 1]) >= 0)
-                continue;
-            n--;
-        }
-        size_t i = n++;
-        while (i > 0 && res_cmp(&x, &all[i - 1]) < 0) {
-            all[i] = all[i - 1];
-            i--;
-        }
-        all[i] = x;
-    }
-    if (!limit)
-        qsort(all, n, sizeof(*all), res_cmp);
-    return n;
-}
-
 static size_t brute(const struct model *md, const struct tr_fleet_query *q,
                     struct tr_fleet_result *all)
 {
-    bool more;
-    return brute_top(md, q, all, 0, &more);
+    return trt_fleet_brute(md->e, md->present, md->n, q, all, 0, NULL);
 }
 
 /* The brute-force answer, applying the extra filter in order like the fleet;
@@ -213,7 +152,7 @@ static size_t expect(const struct model *md, const struct tr_fleet_query *q,
                      struct tr_fleet_result *all, struct tr_fleet_result *want, unsigned *calls)
 {
     bool more;
-    size_t n = brute_top(md, q, all, 4 * q->k + 16, &more), k = 0, i;
+    size_t n = trt_fleet_brute(md->e, md->present, md->n, q, all, 4 * q->k + 16, &more), k = 0, i;
     for (i = 0; i < n && k < q->k; i++) {
         if (q->filter && all[i].contractor % ((struct reject_ctx *)q->filter_ctx)->mod == 0)
             continue;
@@ -230,18 +169,6 @@ static size_t expect(const struct model *md, const struct tr_fleet_query *q,
     }
     *calls = q->filter ? (unsigned)i : 0;
     return k;
-}
-
-static bool same(const struct tr_fleet_result *a, size_t na, const struct tr_fleet_result *b,
-                 size_t nb)
-{
-    if (na != nb)
-        return false;
-    for (size_t i = 0; i < na; i++)
-        if (a[i].contractor != b[i].contractor || a[i].id != b[i].id ||
-            a[i].distance_m != b[i].distance_m)
-            return false;
-    return true;
 }
 
 /* ---- one randomized scenario ---- */
@@ -388,7 +315,7 @@ static void run_scenario(const struct scenario *sc)
             int err = tr_fleet_knn(f, &q, got, &ng);
             CHECK(err == TR_FLEET_OK);
             queries++;
-            if (!same(got, ng, want, nw) && mismatches++ < 5)
+            if (!trt_fleet_same(got, ng, want, nw) && mismatches++ < 5)
                 fprintf(stderr, "%s: round %d query %d (%.6f, %.6f) skills %llx k %u: %zu vs %zu\n",
                         sc->name, round, qi, q.lat, q.lon, (unsigned long long)q.required_skills,
                         q.k, ng, nw);
@@ -402,7 +329,7 @@ static void run_scenario(const struct scenario *sc)
                 CHECK(tr_fleet_knn(f, &q, got, &ng) == TR_FLEET_OK);
                 CHECK(rc.calls == calls && !rc.out_of_order);
                 queries++;
-                if (!same(got, ng, want, nw) && mismatches++ < 5)
+                if (!trt_fleet_same(got, ng, want, nw) && mismatches++ < 5)
                     fprintf(stderr, "%s: round %d query %d page 2 mismatch\n", sc->name, round, qi);
             }
         }
@@ -457,7 +384,7 @@ static void test_duplicates_and_paging(void)
     struct tr_fleet_query q = { .lat = 48.8566, .lon = 2.3522, .required_skills = 0x1, .k = 20 };
     size_t ng = 0, nw = expect(&md, &q, all, want, &calls);
     CHECK(tr_fleet_knn(f, &q, got, &ng) == TR_FLEET_OK);
-    CHECK(same(got, ng, want, nw) && ng == 20);
+    CHECK(trt_fleet_same(got, ng, want, nw) && ng == 20);
     tr_fleet_stats(f, &st);
     CHECK(st.fallback_rounds > 0);
 
@@ -480,7 +407,7 @@ static void test_duplicates_and_paging(void)
             pq.after = &last;
         }
         CHECK(total > 300);
-        CHECK(same(seen, n_seen, all, total));
+        CHECK(trt_fleet_same(seen, n_seen, all, total));
     }
 
     /* a k larger than the qualifying set returns all of them */
@@ -489,7 +416,7 @@ static void test_duplicates_and_paging(void)
     if (many) {
         size_t total = brute(&md, &big, all);
         CHECK(tr_fleet_knn(f, &big, many, &ng) == TR_FLEET_OK);
-        CHECK(same(many, ng, all, total < 1000 ? total : 1000));
+        CHECK(trt_fleet_same(many, ng, all, total < 1000 ? total : 1000));
         free(many);
     }
 out:

@@ -15,6 +15,7 @@
 
 #include "common/geo.h"
 #include "tests/support/check.h"
+#include "tests/unit/fleet_brute.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -56,15 +57,6 @@ static double wrap_lon(double lon)
     return lon;
 }
 
-static bool before(const struct tr_fleet_result *a, const struct tr_fleet_result *b)
-{
-    if (a->distance_m != b->distance_m)
-        return a->distance_m < b->distance_m;
-    if (a->id != b->id)
-        return a->id < b->id;
-    return a->contractor < b->contractor;
-}
-
 static size_t brute(const struct pt *p, uint32_t n, double lat, double lon, uint64_t req,
                     unsigned k, struct tr_fleet_result *out)
 {
@@ -73,18 +65,7 @@ static size_t brute(const struct pt *p, uint32_t n, double lat, double lon, uint
         if ((p[i].skills & req) != req)
             continue;
         struct tr_fleet_result x = { i, p[i].id, tr_geo_distance_m(lat, lon, p[i].lat, p[i].lon) };
-        size_t j;
-        if (got < k)
-            j = got++;
-        else if (before(&x, &out[k - 1]))
-            j = k - 1;
-        else
-            continue;
-        while (j > 0 && before(&x, &out[j - 1])) {
-            out[j] = out[j - 1];
-            j--;
-        }
-        out[j] = x;
+        trt_fleet_keep_best(out, &got, k, &x);
     }
     return got;
 }
@@ -168,12 +149,8 @@ static void run(enum tr_fleet_kernel kernel, bool rebuilt)
                     size_t ng = 0;
                     int rc = tr_fleet_knn(f, &q, got, &ng);
                     size_t nw = brute(p, n, lat, lon, req, ks[kk], want);
-                    bool same = rc == TR_FLEET_OK && ng == nw;
-                    for (size_t j = 0; same && j < nw; j++)
-                        same = got[j].contractor == want[j].contractor && got[j].id == want[j].id &&
-                               got[j].distance_m == want[j].distance_m;
                     runs++;
-                    if (!same && bad++ < 5)
+                    if (!(rc == TR_FLEET_OK && trt_fleet_same(got, ng, want, nw)) && bad++ < 5)
                         fprintf(stderr, "mismatch at %.12g %.12g k=%u req=%llu (%s)\n", lat, lon,
                                 ks[kk], (unsigned long long)req, tr_fleet_kernel_name(kernel));
                 }

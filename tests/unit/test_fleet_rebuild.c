@@ -13,9 +13,9 @@
  */
 #include "dispatcher/core/fleet.h"
 
-#include "common/geo.h"
 #include "tests/support/check.h"
 #include "tests/support/rng.h"
+#include "tests/unit/fleet_brute.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -73,37 +73,6 @@ static void random_entry(const struct scenario *sc, struct rng *r, struct tr_fle
     e->id = (uint32_t)(rnd(r) % 1000);
 }
 
-static bool before(const struct tr_fleet_result *a, const struct tr_fleet_result *b)
-{
-    if (a->distance_m != b->distance_m)
-        return a->distance_m < b->distance_m;
-    if (a->id != b->id)
-        return a->id < b->id;
-    return a->contractor < b->contractor;
-}
-
-static size_t brute(const struct model *md, const struct tr_fleet_query *q,
-                    struct tr_fleet_result *out)
-{
-    size_t n = 0;
-    for (uint32_t c = 0; c < md->n; c++) {
-        const struct tr_fleet_entry *e = &md->e[c];
-        if (!md->present[c] || !e->eligible ||
-            (e->skills & q->required_skills) != q->required_skills)
-            continue;
-        struct tr_fleet_result x = { c, e->id, tr_geo_distance_m(q->lat, q->lon, e->lat, e->lon) };
-        if (n == q->k && !before(&x, &out[n - 1]))
-            continue;
-        size_t i = n < q->k ? n++ : n - 1;
-        while (i > 0 && before(&x, &out[i - 1])) {
-            out[i] = out[i - 1];
-            i--;
-        }
-        out[i] = x;
-    }
-    return n;
-}
-
 static void mutate(const struct scenario *sc, struct rng *r, struct model *md, struct tr_fleet *f)
 {
     uint32_t c = (uint32_t)(rnd(r) % md->n);
@@ -131,18 +100,6 @@ static void mutate(const struct scenario *sc, struct rng *r, struct model *md, s
         CHECK(tr_fleet_remove(f, c) == TR_FLEET_OK);
         md->present[c] = false;
     }
-}
-
-static bool same(const struct tr_fleet_result *a, size_t na, const struct tr_fleet_result *b,
-                 size_t nb)
-{
-    if (na != nb)
-        return false;
-    for (size_t i = 0; i < na; i++)
-        if (a[i].contractor != b[i].contractor || a[i].id != b[i].id ||
-            a[i].distance_m != b[i].distance_m)
-            return false;
-    return true;
 }
 
 static void run(const struct scenario *sc)
@@ -191,10 +148,10 @@ static void run(const struct scenario *sc)
             q.required_skills = UINT64_C(1) << (rnd(&r) % NSKILL);
             if (rnd(&r) % 4 == 0)
                 q.required_skills |= 1u;
-            size_t ng = 0, nw = brute(&md, &q, want);
+            size_t ng = 0, nw = trt_fleet_brute(md.e, md.present, md.n, &q, want, q.k, NULL);
             CHECK(tr_fleet_knn(f, &q, got, &ng) == TR_FLEET_OK);
             queries++;
-            if (!same(got, ng, want, nw) && mismatches++ < 5)
+            if (!trt_fleet_same(got, ng, want, nw) && mismatches++ < 5)
                 fprintf(stderr, "%s: step %u query (%.6f, %.6f) skills %llx k %u: %zu vs %zu\n",
                         sc->name, s, q.lat, q.lon, (unsigned long long)q.required_skills, q.k, ng,
                         nw);
