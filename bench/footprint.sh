@@ -155,6 +155,9 @@ run_agent() {
     echo "$kb"
 }
 
+# A freshly linked binary's pages are still dirty in the page cache until
+# written back, and would count as Private_Dirty: write them back first.
+sync 2>/dev/null
 rss=null
 qemu_rss=null
 dirty=null
