@@ -3,8 +3,9 @@
  * a dispatcher would use SQLite as its spatial index: one rtree of the
  * eligible contractors' positions (degrees, degenerate boxes), queried with
  * bounding boxes that double in size until the k nearest are certified by
- * haversine distance. Gives the same answer as the fleet index; measures only
- * queries (the table is built once from the final state).
+ * great-circle distance (tr_geo_distance_m). Gives the same answer as the
+ * fleet index; measures only queries (the table is built once from the final
+ * state).
  */
 #include "bench/bench_knn.h"
 

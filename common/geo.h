@@ -12,7 +12,11 @@
  *
  * Both sides call these same functions, so their results agree up to the
  * last-bit rounding of each platform's libm (x86-64 vs ARM), i.e. far below
- * a millimetre.
+ * a millimetre. tr_geo_to_unit and tr_geo_distance_m use no libm function
+ * but sqrt and fmod (both exact or correctly rounded), so they give the same
+ * bits everywhere as long as the compiler does not contract a * b + c into
+ * fused multiply-adds (common/CMakeLists.txt builds geo.c with
+ * -ffp-contract=off).
  */
 #ifndef TR_GEO_H
 #define TR_GEO_H
@@ -28,9 +32,14 @@ int tr_geo_valid(double lat, double lon);
 /* Longitude folded into [-180, 180); NaN if not finite. */
 double tr_geo_normalize_lon(double lon);
 
-/* Great-circle distance in metres (haversine in its atan2 form: accurate to
- * well under a millimetre for short ranges, to a few centimetres at
- * antipodal points). */
+/* Great-circle distance in metres: exactly
+ *   tr_geo_to_unit(lat1, lon1, a); tr_geo_to_unit(lat2, lon2, b);
+ *   tr_geo_unit_distance_m(a, b, NULL)
+ * i.e. R * 2 atan2(|a - b|, |a + b|) over double unit vectors, well
+ * conditioned at every range: a few nanometres from the exact spherical
+ * distance from 1 mm to antipodal points (tests/unit/test_geo.c checks it
+ * against a long double reference, and against the haversine it replaced,
+ * which was up to 0.24 m off at antipodes). */
 double tr_geo_distance_m(double lat1, double lon1, double lat2, double lon2);
 
 /* Initial great-circle bearing from point 1 towards point 2, degrees in
@@ -55,8 +64,18 @@ void tr_geo_destination(double lat, double lon, double bearing_deg, double dist_
  */
 double tr_geo_fast_distance_m(double lat1, double lon1, double lat2, double lon2);
 
-/* Unit vector on the sphere: x towards (0, 0), y towards (0, 90), z north. */
+/* Unit vector on the sphere: x towards (0, 0), y towards (0, 90), z north.
+ * The one place a point becomes a vector for tr_geo_distance_m. Its sin and
+ * cos are common/geo.c's own (within ~2 ulp, exact at multiples of 90
+ * degrees); any finite lat and lon are accepted, non-finite give NaN. */
 void tr_geo_to_unit(double lat, double lon, double v[3]);
+
+/* Great-circle metres between two unit vectors from tr_geo_to_unit:
+ * R * 2 atan2(|a - b|, |a + b|). tr_geo_distance_m is this on the vectors of
+ * its points, so a caller that keeps the vectors gets the same bits with
+ * no trig but one atan2 (common/geo.c's own, ~2 ulp). If chord is not
+ * NULL it receives |a - b| as computed (the chord length, 0..2). */
+double tr_geo_unit_distance_m(const double a[3], const double b[3], double *chord);
 
 /* Chord length between two unit vectors (0..2) <-> great-circle metres
  * (0..pi*R). Both are strictly increasing, so a spatial index can compare

@@ -18,8 +18,6 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define DEG2RAD (3.14159265358979323846 / 180.0)
-
 const char *tr_fleet_strerror(int err)
 {
     switch (err) {
@@ -136,6 +134,12 @@ int tr_fleet_new(uint32_t capacity, const struct tr_fleet_params *params, struct
         return TR_FLEET_ENOMEM;
     }
     memset(f->rec, 0, (size_t)capacity * sizeof(*f->rec));
+    f->bpr = calloc(capacity, sizeof(*f->bpr));
+    if (!f->bpr) {
+        free(f->rec);
+        free(f);
+        return TR_FLEET_ENOMEM;
+    }
     *out = f;
     return TR_FLEET_OK;
 }
@@ -148,6 +152,7 @@ void tr_fleet_free(struct tr_fleet *f)
         fleet_index_free(&f->ix[b]);
     fleet_grave_free(f);
     free(f->rec);
+    free(f->bpr);
     free(f->bp);
     free(f->heap);
     free(f->pend);
@@ -164,12 +169,12 @@ static int bp_compact(struct tr_fleet *f, size_t extra)
     if (!nbp)
         return TR_FLEET_ENOMEM;
     for (uint32_t c = 0; c < f->capacity; c++) {
-        struct fleet_rec *r = &f->rec[c];
-        if (r->bp_cap == 0)
+        struct fleet_bpr *r = &f->bpr[c];
+        if (r->cap == 0)
             continue;
-        memcpy(nbp + len, f->bp + r->bp, r->bp_cap * sizeof(*nbp));
-        r->bp = (uint32_t)len;
-        len += r->bp_cap;
+        memcpy(nbp + len, f->bp + r->off, r->cap * sizeof(*nbp));
+        r->off = (uint32_t)len;
+        len += r->cap;
     }
     free(f->bp);
     f->bp = nbp;
@@ -185,7 +190,7 @@ static int bp_reserve(struct tr_fleet *f, uint32_t c, uint64_t skills)
 {
     unsigned need = 2u * (unsigned)__builtin_popcountll(skills);
 
-    if (need <= f->rec[c].bp_cap || f->bp_len + need <= f->bp_alloc)
+    if (need <= f->bpr[c].cap || f->bp_len + need <= f->bp_alloc)
         return TR_FLEET_OK;
     if (f->bp_garbage > f->bp_len / 2)
         return bp_compact(f, need);
@@ -200,14 +205,14 @@ static int bp_reserve(struct tr_fleet *f, uint32_t c, uint64_t skills)
 
 static void bp_assign(struct tr_fleet *f, uint32_t c, uint64_t skills)
 {
-    struct fleet_rec *r = &f->rec[c];
+    struct fleet_bpr *r = &f->bpr[c];
     unsigned need = 2u * (unsigned)__builtin_popcountll(skills);
 
-    if (need <= r->bp_cap)
+    if (need <= r->cap)
         return;
-    f->bp_garbage += r->bp_cap;
-    r->bp = (uint32_t)f->bp_len;
-    r->bp_cap = (uint8_t)need;
+    f->bp_garbage += r->cap;
+    r->off = (uint32_t)f->bp_len;
+    r->cap = need;
     f->bp_len += need;
 }
 
@@ -224,8 +229,7 @@ static int reserve_indexes(struct tr_fleet *f, uint64_t skills)
 static void insert_all(struct tr_fleet *f, uint32_t c)
 {
     const struct fleet_rec *r = &f->rec[c];
-    float v[3];
-    fleet_unit(r->lat, r->lon, v);
+    float v[3] = { (float)r->u[0], (float)r->u[1], (float)r->u[2] };
     for (uint64_t m = r->skills; m; m &= m - 1)
         fleet_index_insert(f, (unsigned)__builtin_ctzll(m), c, v);
     f->indexed++;
@@ -280,7 +284,7 @@ int tr_fleet_upsert(struct tr_fleet *f, uint32_t c, const struct tr_fleet_entry 
         f->contractors++;
     r->lat = e->lat;
     r->lon = e->lon;
-    r->cos_lat = cos(e->lat * DEG2RAD);
+    tr_geo_to_unit(e->lat, e->lon, r->u);
     r->radius_m = e->radius_m;
     r->skills = e->skills;
     r->id = e->id;
@@ -309,14 +313,17 @@ int tr_fleet_move(struct tr_fleet *f, uint32_t c, double lat, double lon)
         int rc = reserve_indexes(f, r->skills);
         if (rc != TR_FLEET_OK)
             return rc;
-        float v[3];
-        fleet_unit(lat, lon, v);
+    }
+    double u[3];
+    tr_geo_to_unit(lat, lon, u);
+    if (fleet_is_indexed(r)) {
+        float v[3] = { (float)u[0], (float)u[1], (float)u[2] };
         for (uint64_t m = r->skills; m; m &= m - 1)
             fleet_index_move(f, (unsigned)__builtin_ctzll(m), c, v);
     }
     r->lat = lat;
     r->lon = lon;
-    r->cos_lat = cos(lat * DEG2RAD);
+    memcpy(r->u, u, sizeof(u));
     f->updates_since_rebuild++;
     return TR_FLEET_OK;
 }
@@ -361,8 +368,9 @@ int tr_fleet_remove(struct tr_fleet *f, uint32_t c)
         return TR_FLEET_ENOENT;
     if (fleet_is_indexed(r))
         remove_all(f, c);
-    f->bp_garbage += r->bp_cap;
+    f->bp_garbage += f->bpr[c].cap;
     memset(r, 0, sizeof(*r));
+    memset(&f->bpr[c], 0, sizeof(f->bpr[c]));
     f->contractors--;
     f->updates_since_rebuild++;
     return TR_FLEET_OK;
@@ -421,7 +429,7 @@ int tr_fleet_check(const struct tr_fleet *fleet)
         const struct fleet_rec *r = &f->rec[c];
         contractors += (r->flags & FLEET_PRESENT) != 0;
         indexed += fleet_is_indexed(r);
-        if (fleet_is_indexed(r) && r->bp_cap < 2 * __builtin_popcountll(r->skills))
+        if (fleet_is_indexed(r) && f->bpr[c].cap < 2u * (unsigned)__builtin_popcountll(r->skills))
             return __LINE__;
     }
     if (contractors != f->contractors || indexed != f->indexed)
@@ -453,7 +461,7 @@ void tr_fleet_stats(const struct tr_fleet *f, struct tr_fleet_stats *out)
     out->queries = f->queries;
     out->fallback_rounds = f->fallback_rounds;
     out->rebuilds = f->rebuilds;
-    out->memory_bytes = sizeof(*f) + (size_t)f->capacity * sizeof(*f->rec) +
+    out->memory_bytes = sizeof(*f) + (size_t)f->capacity * (sizeof(*f->rec) + sizeof(*f->bpr)) +
                         f->bp_alloc * sizeof(*f->bp) + f->heap_cap * sizeof(*f->heap);
     for (unsigned b = 0; b < 64; b++) {
         out->entries += f->ix[b].size;

@@ -10,6 +10,8 @@
  */
 #include "dispatcher/core/fleet_int.h"
 
+#include "common/geo.h"
+
 #include <string.h>
 
 #define S FLEET_LEAF_SLOTS
@@ -53,6 +55,10 @@ static int check_lane(struct tr_fleet *f, const struct fleet_leaf *lf, unsigned 
     float v[3];
     fleet_unit(r->lat, r->lon, v);
     if (lf->x[j] != v[0] || lf->y[j] != v[1] || lf->z[j] != v[2])
+        return __LINE__;
+    double u[3];
+    tr_geo_to_unit(r->lat, r->lon, u);
+    if (memcmp(u, r->u, sizeof(u)) != 0)
         return __LINE__;
     return 0;
 }

@@ -74,17 +74,24 @@ struct fleet_index {
 
 /* One contractor; 64 bytes, the query's exact stage reads one line. */
 struct fleet_rec {
+    double u[3]; /* tr_geo_to_unit(lat, lon): the exact distance's operand */
     double lat, lon;
-    double cos_lat; /* cos(lat * DEG2RAD), exactly as common/geo.c computes it */
     double radius_m;
     uint64_t skills;
     uint32_t id;
-    uint32_t bp;    /* offset in fleet->bp: two slots per set skill bit, by rank */
-    uint8_t bp_cap; /* slots owned (2 per skill bit) */
     uint8_t tier;
     uint8_t flags; /* FLEET_PRESENT, FLEET_ELIGIBLE */
-    uint8_t pad_[13];
+    uint8_t pad_[2];
 };
+
+/* A contractor's back-pointer range, kept apart from fleet_rec (which the
+ * query reads) since only index maintenance needs it. */
+struct fleet_bpr {
+    uint32_t off; /* offset in fleet->bp: two slots per set skill bit, by rank */
+    uint32_t cap; /* slots owned (2 per skill bit), 0..128 */
+};
+
+_Static_assert(sizeof(struct fleet_rec) == 64, "fleet_rec is one cache line");
 
 #define FLEET_PRESENT  0x1u
 #define FLEET_ELIGIBLE 0x2u
@@ -109,6 +116,7 @@ struct tr_fleet {
     enum tr_fleet_kernel kernel;
     fleet_search_fn search;
     struct fleet_rec *rec;
+    struct fleet_bpr *bpr; /* per contractor */
     uint32_t *bp;
     size_t bp_len, bp_alloc, bp_garbage;
     struct fleet_index ix[64];
@@ -136,8 +144,7 @@ static inline unsigned fleet_rank(uint64_t skills, unsigned bit)
 /* The back-pointer of contractor c in a tree of bit b using generation gen. */
 static inline uint32_t *fleet_bp_gen(struct tr_fleet *f, uint32_t c, unsigned bit, unsigned gen)
 {
-    const struct fleet_rec *r = &f->rec[c];
-    return &f->bp[r->bp + 2 * fleet_rank(r->skills, bit) + gen];
+    return &f->bp[f->bpr[c].off + 2 * fleet_rank(f->rec[c].skills, bit) + gen];
 }
 
 /* ... in the live index of bit b. */

@@ -7,19 +7,19 @@
  * emits a candidate once no uncomputed or uncollected entry can precede it:
  * a float chord sqrt(s) is within E(c) = 2^-24 (4 + 5c) of the true chord
  * (float rounding of both unit vectors <= 2^-24 each, arithmetic <= 2.6
- * ulps relative, the rest is margin for the double haversine), so an entry
- * with float s >= s_b has a true chord >= sqrt(s_b) - E. When the round
- * runs out of certified candidates before k were accepted, the next round
- * resumes strictly after the last one processed with twice the room; this is
- * also how ties among many equal distances and heavy filters are handled.
+ * ulps relative, the rest is margin for the double chord, whose error is
+ * ~1e-15), so an entry with float s >= s_b has a true chord >=
+ * sqrt(s_b) - E. When the round runs out of certified candidates before k
+ * were accepted, the next round resumes strictly after the last one
+ * processed with twice the room; this is also how ties among many equal
+ * distances and heavy filters are handled.
  *
- * The query's own unit vector comes from a short polynomial sin/cos
- * (fast_sincos); its error is far below the float rounding bound above.
- *
- * Distances are computed by a copy of common/geo.c's haversine (atan2 form)
- * that reuses cos(lat) of both ends; tests/unit/test_fleet.c checks every
- * reported distance equals tr_geo_distance_m() bit for bit, so a change
- * there fails loudly here.
+ * Distances are tr_geo_unit_distance_m() of the query's and the
+ * contractor's double unit vectors (tr_geo_to_unit, cached in fleet_rec at
+ * each position update), which is how common/geo.c defines
+ * tr_geo_distance_m(): the same bits by construction, with no trig per
+ * candidate but one atan2. tests/unit/test_fleet.c checks every reported
+ * distance equals tr_geo_distance_m() bit for bit.
  *
  * Does not rank by ETA or pick a contractor: that is the matcher's job.
  */
@@ -31,18 +31,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEG2RAD (3.14159265358979323846 / 180.0)
-#define U24     (1.0 / 16777216.0)
+#define U24 (1.0 / 16777216.0)
 
 struct pend {
     double d;
-    double c; /* haversine chord, 2 sqrt(a) */
+    double c; /* chord |a - b| as tr_geo_unit_distance_m computed it */
     uint32_t id;
     uint32_t ci;
-};
-
-struct qctx {
-    double lat, lon, p1, cp1;
 };
 
 /* The float s in the top half of a candidate key. */
@@ -64,68 +59,6 @@ static double cert_bound(float s)
 {
     double c = sqrt((double)s);
     return c - err_bound(c);
-}
-
-/* common/geo.c central_angle() * R, same operations in the same order. */
-static double exact_m(const struct qctx *q, const struct fleet_rec *r, double *chord)
-{
-    double p2 = r->lat * DEG2RAD;
-    double sdp = sin((p2 - q->p1) / 2.0);
-    double sdl = sin((r->lon - q->lon) * DEG2RAD / 2.0);
-    double a = sdp * sdp + q->cp1 * r->cos_lat * sdl * sdl;
-    a = a < 0.0 ? 0.0 : (a > 1.0 ? 1.0 : a);
-    double sa = sqrt(a);
-    *chord = 2.0 * sa;
-    return TR_GEO_EARTH_RADIUS_M * (2.0 * atan2(sa, sqrt(1.0 - a)));
-}
-
-/*
- * sin and cos of x, |x| <= pi (radians), to within ~3e-16 absolute: the
- * query's float unit vector only, whose rounding to float (2^-25 per
- * component) dwarfs this, inside the margin of err_bound(). Never used for a
- * reported distance. A quarter-turn reduction and Taylor series to degree 15
- * and 16 (the first terms left out are below 5e-17 for |r| <= pi/4); about a
- * third of the cost of libm's sincos and sin for the query.
- */
-static void fast_sincos(double x, double *s, double *c)
-{
-    double n = nearbyint(x * (2.0 / M_PI));
-    double r = (x - n * 1.5707963267948966) - n * 6.123233995736766e-17;
-    double r2 = r * r;
-    double sp =
-        -1.0 / 6.0 +
-        r2 * (1.0 / 120.0 +
-              r2 * (-1.0 / 5040.0 +
-                    r2 * (1.0 / 362880.0 +
-                          r2 * (-1.0 / 39916800.0 +
-                                r2 * (1.0 / 6227020800.0 + r2 * (-1.0 / 1307674368000.0))))));
-    double sr = r + r * r2 * sp;
-    double cp =
-        1.0 / 24.0 +
-        r2 * (-1.0 / 720.0 +
-              r2 * (1.0 / 40320.0 +
-                    r2 * (-1.0 / 3628800.0 +
-                          r2 * (1.0 / 479001600.0 +
-                                r2 * (-1.0 / 87178291200.0 + r2 * (1.0 / 20922789888000.0))))));
-    double cr = 1.0 - 0.5 * r2 + r2 * r2 * cp;
-    switch ((int)n & 3) {
-    case 0:
-        *s = sr;
-        *c = cr;
-        break;
-    case 1:
-        *s = cr;
-        *c = -sr;
-        break;
-    case 2:
-        *s = -sr;
-        *c = -cr;
-        break;
-    default:
-        *s = -cr;
-        *c = sr;
-        break;
-    }
 }
 
 static bool key_less(const struct pend *a, const struct pend *b)
@@ -287,17 +220,14 @@ int tr_fleet_knn(struct tr_fleet *f, const struct tr_fleet_query *q, struct tr_f
             s_hi = (float)s;
     }
 
-    /* the query as a float unit vector (any rounding is inside the error
-     * bound) and cos(lat) exactly as common/geo.c computes it */
-    struct qctx qc = { .lat = q->lat, .lon = q->lon, .p1 = q->lat * DEG2RAD };
-    double sl, cl, sp1, cp1_unused;
-    qc.cp1 = cos(qc.p1);
-    fast_sincos(q->lon * DEG2RAD, &sl, &cl);
-    fast_sincos(qc.p1, &sp1, &cp1_unused);
+    /* the query's unit vector exactly as tr_geo_distance_m computes it, and
+     * rounded to float for the search (the rounding is inside the bound) */
+    double qu[3];
+    tr_geo_to_unit(q->lat, q->lon, qu);
     struct fleet_search st = { .rest = q->required_skills & ~(UINT64_C(1) << bit) };
-    st.q[0] = (float)(qc.cp1 * cl);
-    st.q[1] = (float)(qc.cp1 * sl);
-    st.q[2] = (float)sp1;
+    st.q[0] = (float)qu[0];
+    st.q[1] = (float)qu[1];
+    st.q[2] = (float)qu[2];
 
     struct pend after = { 0 };
     bool has_after = q->after != NULL;
@@ -374,7 +304,7 @@ int tr_fleet_knn(struct tr_fleet *f, const struct tr_fleet_query *q, struct tr_f
                 break;
             uint32_t ci = (uint32_t)cand[i++];
             struct pend x = { .id = f->rec[ci].id, .ci = ci };
-            x.d = exact_m(&qc, &f->rec[ci], &x.c);
+            x.d = tr_geo_unit_distance_m(qu, f->rec[ci].u, &x.c);
             pend_push(pend, &np, x);
         }
         if (!full)

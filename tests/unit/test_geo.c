@@ -1,13 +1,17 @@
 /*
  * tests/unit/test_geo.c: common/geo against known distances, round trips on
  * random points, the dead-reckoning contract and the chord conversions.
- * Prints the measured error of tr_geo_fast_distance_m.
+ * Prints the measured error of tr_geo_fast_distance_m, and of
+ * tr_geo_distance_m against a long double reference and against the
+ * haversine it replaced.
  */
 #include "common/geo.h"
 #include "tests/support/check.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* xorshift64*: deterministic test points, no global state. */
 static double rnd(uint64_t *s, double lo, double hi)
@@ -322,6 +326,144 @@ static void test_chord(void)
     CHECK(near(tr_geo_chord_to_m(tr_geo_m_to_chord(1.0)), 1.0, 1e-9));
 }
 
+/* The reference: the same vector formula in long double (80-bit on x86-64;
+ * on targets where long double is double this only checks consistency). */
+static long double ref_m(double lat1, double lon1, double lat2, double lon2)
+{
+    const long double k = 3.14159265358979323846264338327950288L / 180.0L;
+    long double p1 = lat1 * k, l1 = lon1 * k, p2 = lat2 * k, l2 = lon2 * k;
+    long double a[3] = { cosl(p1) * cosl(l1), cosl(p1) * sinl(l1), sinl(p1) };
+    long double b[3] = { cosl(p2) * cosl(l2), cosl(p2) * sinl(l2), sinl(p2) };
+    long double d2 = 0.0L, s2 = 0.0L;
+    for (int i = 0; i < 3; i++) {
+        d2 += (a[i] - b[i]) * (a[i] - b[i]);
+        s2 += (a[i] + b[i]) * (a[i] + b[i]);
+    }
+    return (long double)TR_GEO_EARTH_RADIUS_M * 2.0L * atan2l(sqrtl(d2), sqrtl(s2));
+}
+
+/* The haversine (atan2 form) tr_geo_distance_m used before the vector form. */
+static double old_haversine_m(double lat1, double lon1, double lat2, double lon2)
+{
+    const double k = 3.14159265358979323846 / 180.0;
+    double p1 = lat1 * k, p2 = lat2 * k;
+    double sdp = sin((p2 - p1) / 2.0);
+    double sdl = sin((lon2 - lon1) * k / 2.0);
+    double a = sdp * sdp + cos(p1) * cos(p2) * sdl * sdl;
+    a = a < 0.0 ? 0.0 : (a > 1.0 ? 1.0 : a);
+    return TR_GEO_EARTH_RADIUS_M * 2.0 * atan2(sqrt(a), sqrt(1.0 - a));
+}
+
+struct acc {
+    const char *name;
+    double max_ref, max_old; /* max |d - reference|, |d - old haversine|, metres */
+};
+
+static void acc_add(struct acc *a, double lat1, double lon1, double lat2, double lon2)
+{
+    double d = tr_geo_distance_m(lat1, lon1, lat2, lon2);
+    double r = (double)fabsl((long double)d - ref_m(lat1, lon1, lat2, lon2));
+    double o = fabs(d - old_haversine_m(lat1, lon1, lat2, lon2));
+    if (!(r <= a->max_ref)) /* NaN counts as worst */
+        a->max_ref = isnan(r) ? INFINITY : r;
+    if (!(o <= a->max_old))
+        a->max_old = isnan(o) ? INFINITY : o;
+    /* the same bits as the unit-vector form it is defined as */
+    double u[3], v[3];
+    tr_geo_to_unit(lat1, lon1, u);
+    tr_geo_to_unit(lat2, lon2, v);
+    if (tr_geo_unit_distance_m(u, v, NULL) != d)
+        a->max_ref = INFINITY;
+}
+
+static void acc_report(const struct acc *a, double tol_ref, double tol_old)
+{
+    printf("test_geo: distance %-12s max |d - ref| %.3g m, max |d - old haversine| %.3g m\n",
+           a->name, a->max_ref, a->max_old);
+    CHECK_MSG(a->max_ref <= tol_ref, "%s: %g m from the reference", a->name, a->max_ref);
+    CHECK_MSG(a->max_old <= tol_old, "%s: %g m from the old haversine", a->name, a->max_old);
+}
+
+static void test_distance_accuracy(void)
+{
+    uint64_t seed = 4242;
+    struct acc global = { "global", 0, 0 }, tiny = { "1 mm", 0, 0 }, near_m = { "1 m", 0, 0 },
+               anti = { "antipodal", 0, 0 }, pole = { "poles", 0, 0 },
+               am = { "antimeridian", 0, 0 };
+
+    for (int i = 0; i < 20000; i++) {
+        double la = rnd(&seed, -90, 90), loa = rnd(&seed, -180, 180);
+        double lb = rnd(&seed, -90, 90), lob = rnd(&seed, -180, 180);
+        acc_add(&global, la, loa, lb, lob);
+        /* 1 mm and 1 m apart: ~9e-9 and ~9e-6 degrees of latitude */
+        double t = rnd(&seed, 0, 6.283185307179586);
+        double dl = 1e-3 / 111195.0;
+        acc_add(&tiny, la, loa, la + dl * cos(t), tr_geo_normalize_lon(loa + dl * sin(t)));
+        acc_add(&near_m, la * 0.99, loa, la * 0.99 + 1e3 * dl * cos(t), loa + 1e3 * dl * sin(t));
+        /* exactly antipodal, and a hair off it */
+        double ob = tr_geo_normalize_lon(loa + 180.0);
+        acc_add(&anti, la, loa, -la, ob);
+        acc_add(&anti, la, loa, -la + dl * cos(t), tr_geo_normalize_lon(ob + 1e3 * dl * sin(t)));
+        /* at and next to a pole, any longitudes */
+        acc_add(&pole, 90.0, loa, 90.0, lob);
+        acc_add(&pole, -90.0, loa, -90.0 + 1e3 * dl, lob);
+        acc_add(&pole, 90.0, loa, lb, lob);
+        /* across the antimeridian */
+        acc_add(&am, la, 179.9999, la, -179.9999);
+        acc_add(&am, la * 0.5, -180.0, lb * 0.5, 179.0 + rnd(&seed, 0, 1));
+    }
+    /* Rounding the unit vectors to double costs a few nanometres absolute
+     * at any range (so ~3e-6 relative at 1 mm). The old haversine's own
+     * error grows towards antipodes (~0.24 m there) and poles (~0.06 mm);
+     * elsewhere the two agree to well under a micrometre. */
+    acc_report(&global, 1e-7, 1e-5);
+    acc_report(&tiny, 1e-8, 1e-8);
+    acc_report(&near_m, 1e-8, 1e-8);
+    acc_report(&anti, 1e-7, 0.5);
+    acc_report(&pole, 1e-7, 1e-3);
+    acc_report(&am, 1e-7, 1e-5);
+
+    /* the unit vector itself (common/geo.c's own sin and cos): within a
+     * couple of ulps of long double, exact at multiples of 90 degrees */
+    double worst = 0.0;
+    for (int i = 0; i < 20000; i++) {
+        double la = rnd(&seed, -90, 90), lo = rnd(&seed, -540, 540);
+        const long double k = 3.14159265358979323846264338327950288L / 180.0L;
+        long double p = la * k, l = lo * k;
+        long double w[3] = { cosl(p) * cosl(l), cosl(p) * sinl(l), sinl(p) };
+        double v[3];
+        tr_geo_to_unit(la, lo, v);
+        for (int j = 0; j < 3; j++)
+            worst = fmax(worst, (double)fabsl((long double)v[j] - w[j]));
+    }
+    printf("test_geo: unit vector worst component error %.3g\n", worst);
+    /* where long double is double (armhf) the reference's own rounding of
+     * lon * pi / 180 (up to ~9.4 rad here) dominates */
+    CHECK_MSG(worst <= (LDBL_MANT_DIG > 53 ? 5e-16 : 4e-15), "unit vector error %g", worst);
+    double v[3];
+    tr_geo_to_unit(90.0, 123.0, v);
+    CHECK(v[0] == 0.0 && v[1] == 0.0 && v[2] == 1.0);
+    tr_geo_to_unit(-90.0, -180.0, v);
+    CHECK(v[0] == 0.0 && v[1] == 0.0 && v[2] == -1.0);
+    tr_geo_to_unit(0.0, 90.0, v);
+    CHECK(v[0] == 0.0 && v[1] == 1.0 && v[2] == 0.0);
+    tr_geo_to_unit(0.0, -180.0, v);
+    CHECK(v[0] == -1.0 && v[1] == 0.0 && v[2] == 0.0);
+    tr_geo_to_unit(NAN, 0.0, v);
+    CHECK(isnan(v[0]) && isnan(v[2]));
+
+    /* exact cases */
+    CHECK(tr_geo_distance_m(12.5, 33.25, 12.5, 33.25) == 0.0);
+    CHECK(tr_geo_distance_m(90.0, 10.0, 90.0, 10.0) == 0.0);
+    CHECK(near(tr_geo_distance_m(0, 0, 0, 180), 3.14159265358979323846 * TR_GEO_EARTH_RADIUS_M,
+               1e-6));
+    CHECK(near(tr_geo_distance_m(90, 0, -90, 0), 3.14159265358979323846 * TR_GEO_EARTH_RADIUS_M,
+               1e-6));
+    CHECK(isnan(tr_geo_distance_m(NAN, 0, 0, 0)));
+    CHECK(isnan(tr_geo_distance_m(0, 0, 0, INFINITY)));
+    CHECK(tr_geo_distance_m(10, 20, 30, 40) == tr_geo_distance_m(30, 40, 10, 20));
+}
+
 int main(void)
 {
     test_known_distances();
@@ -331,5 +473,6 @@ int main(void)
     test_fast_distance();
     test_predict();
     test_chord();
+    test_distance_accuracy();
     return check_report("test_geo");
 }
