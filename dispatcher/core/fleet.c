@@ -87,15 +87,6 @@ void fleet_big_advise(void *p, size_t size)
 #endif
 }
 
-void fleet_unit(double lat, double lon, float v[3])
-{
-    double d[3];
-    tr_geo_to_unit(lat, lon, d);
-    v[0] = (float)d[0];
-    v[1] = (float)d[1];
-    v[2] = (float)d[2];
-}
-
 int tr_fleet_new(uint32_t capacity, const struct tr_fleet_params *params, struct tr_fleet **out)
 {
     struct tr_fleet_params p = { 0 };
@@ -229,7 +220,8 @@ static int reserve_indexes(struct tr_fleet *f, uint64_t skills)
 static void insert_all(struct tr_fleet *f, uint32_t c)
 {
     const struct fleet_rec *r = &f->rec[c];
-    float v[3] = { (float)r->u[0], (float)r->u[1], (float)r->u[2] };
+    float v[3];
+    fleet_unit_f(r->u, v);
     for (uint64_t m = r->skills; m; m &= m - 1)
         fleet_index_insert(f, (unsigned)__builtin_ctzll(m), c, v);
     f->indexed++;
@@ -317,7 +309,8 @@ int tr_fleet_move(struct tr_fleet *f, uint32_t c, double lat, double lon)
     double u[3];
     tr_geo_to_unit(lat, lon, u);
     if (fleet_is_indexed(r)) {
-        float v[3] = { (float)u[0], (float)u[1], (float)u[2] };
+        float v[3];
+        fleet_unit_f(u, v);
         for (uint64_t m = r->skills; m; m &= m - 1)
             fleet_index_move(f, (unsigned)__builtin_ctzll(m), c, v);
     }

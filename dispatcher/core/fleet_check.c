@@ -52,13 +52,13 @@ static int check_lane(struct tr_fleet *f, const struct fleet_leaf *lf, unsigned 
         return __LINE__;
     if (*fleet_bp_gen(f, c, bit, gen) != slot)
         return __LINE__;
-    float v[3];
-    fleet_unit(r->lat, r->lon, v);
-    if (lf->x[j] != v[0] || lf->y[j] != v[1] || lf->z[j] != v[2])
-        return __LINE__;
     double u[3];
+    float v[3];
     tr_geo_to_unit(r->lat, r->lon, u);
     if (memcmp(u, r->u, sizeof(u)) != 0)
+        return __LINE__;
+    fleet_unit_f(u, v);
+    if (lf->x[j] != v[0] || lf->y[j] != v[1] || lf->z[j] != v[2])
         return __LINE__;
     return 0;
 }

@@ -104,19 +104,6 @@ int fleet_tree_reserve(struct fleet_index *ix)
     return TR_FLEET_OK;
 }
 
-const struct fleet_leaf *fleet_index_slot(const struct fleet_index *ix, uint32_t slot,
-                                          unsigned *lane)
-{
-    uint32_t in_tree = ix->n_leaves * S;
-    if (slot < in_tree) {
-        *lane = slot % S;
-        return &ix->leaves[slot / S];
-    }
-    slot -= in_tree;
-    *lane = slot % S;
-    return &ix->ovf[slot / S];
-}
-
 static uint32_t route(const struct fleet_index *ix, const float v[3])
 {
     uint32_t node = 0, inner = ix->n_leaves - 1;

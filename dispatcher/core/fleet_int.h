@@ -160,7 +160,13 @@ static inline bool fleet_is_indexed(const struct fleet_rec *r)
            r->skills != 0;
 }
 
-void fleet_unit(double lat, double lon, float v[3]);
+/* The float lane of a stored unit vector (fleet_rec.u): what the trees hold. */
+static inline void fleet_unit_f(const double u[3], float v[3])
+{
+    v[0] = (float)u[0];
+    v[1] = (float)u[1];
+    v[2] = (float)u[2];
+}
 /* 64-byte aligned; when large, 2 MiB aligned and, with `huge` or after
  * fleet_big_advise(), backed by transparent huge pages (an index's random
  * accesses then miss the TLB far less: ~4 % of a query). Advising before the
@@ -198,9 +204,17 @@ int fleet_index_build(struct tr_fleet *f, unsigned bit);
 /* Frees the tree and any rebuild in progress. */
 void fleet_index_free(struct fleet_index *ix);
 size_t fleet_index_memory(const struct fleet_index *ix);
-/* Entry at a slot (leaf or overflow). */
-const struct fleet_leaf *fleet_index_slot(const struct fleet_index *ix, uint32_t slot,
-                                          unsigned *lane);
+/* Entry at a slot (leaf or overflow); inline, the query maps every
+ * candidate through it. The tree's slots are a multiple of the stride, so
+ * the lane is slot % FLEET_LEAF_SLOTS either way. */
+static inline const struct fleet_leaf *fleet_index_slot(const struct fleet_index *ix, uint32_t slot,
+                                                        unsigned *lane)
+{
+    uint32_t in_tree = ix->n_leaves * FLEET_LEAF_SLOTS;
+    *lane = slot % FLEET_LEAF_SLOTS;
+    return slot < in_tree ? &ix->leaves[slot / FLEET_LEAF_SLOTS]
+                          : &ix->ovf[(slot - in_tree) / FLEET_LEAF_SLOTS];
+}
 /* Consistency of one tree (for tr_fleet_check): it holds exactly the
  * contractors below `below` indexed with bit, at their positions, each where
  * its back pointer of generation gen says, inside its leaf's cell, with the

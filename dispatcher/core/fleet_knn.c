@@ -264,14 +264,10 @@ int tr_fleet_knn(struct tr_fleet *f, const struct tr_fleet_query *q, struct tr_f
         /* float order; the slot becomes the contractor index */
         uint64_t *cand = f->heap;
         sort_keys(cand, st.n);
-        const uint32_t in_tree = ix->n_leaves * FLEET_LEAF_SLOTS;
         for (uint32_t i = 0; i < st.n; i++) {
-            /* fleet_index_slot(), inline: in_tree is a multiple of the stride */
-            uint32_t slot = (uint32_t)cand[i];
-            const struct fleet_leaf *lf = slot < in_tree
-                                              ? &ix->leaves[slot / FLEET_LEAF_SLOTS]
-                                              : &ix->ovf[(slot - in_tree) / FLEET_LEAF_SLOTS];
-            uint32_t ci = lf->cid[slot % FLEET_LEAF_SLOTS];
+            unsigned lane;
+            const struct fleet_leaf *lf = fleet_index_slot(ix, (uint32_t)cand[i], &lane);
+            uint32_t ci = lf->cid[lane];
             __builtin_prefetch(&f->rec[ci]);
             cand[i] = (cand[i] & ~(uint64_t)UINT32_MAX) | ci;
         }

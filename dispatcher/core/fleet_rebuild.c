@@ -383,7 +383,8 @@ static int fill_step(struct tr_fleet *f, unsigned bit, struct fleet_build *b, ui
         if ((r->skills & mask) && fleet_is_indexed(r)) {
             if (fleet_tree_reserve(&b->nx) != TR_FLEET_OK)
                 return TR_FLEET_ENOMEM;
-            float v[3] = { (float)r->u[0], (float)r->u[1], (float)r->u[2] };
+            float v[3];
+            fleet_unit_f(r->u, v);
             fleet_tree_insert(f, &b->nx, bit, gen, c, v);
             *used += W_INSERT;
         }
