@@ -24,6 +24,10 @@
 #       program that only sleeps (the loader and libc)
 #   agent_native_rss_private_kb  the same run natively (BUILD_ROOT/release,
 #       else BUILD_ROOT/dev), without emulation, for comparison; null if absent
+#   agent_native_rss_private_dirty_kb    its Private_Dirty only
+#   agent_native_rss_private_top the ten largest parts of the native agent's
+#       private memory at the end of its run: a file (library, the agent), or
+#       [heap], [stack], [anon], with its Private_Clean and Private_Dirty kB
 #   footprint_notes              what was missing, and how each figure is made
 # -o FILE merges these keys into FILE (a JSON object, e.g. bench/results.json).
 # Needs: qemu-user, the cross binutils, mosquitto, /usr/bin/python3.
@@ -50,7 +54,7 @@ while [ "$#" -gt 0 ]; do
         shift 2
         ;;
     -h | --help)
-        sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *)
@@ -145,6 +149,7 @@ run_agent() {
         >"$d/agent.log" 2>&1 &
     pid=$!
     kb=$(sample_max "$pid" "$secs" "$fn")
+    cp "/proc/$pid/smaps" "$d/smaps" 2>/dev/null # where it is, at the end of the run
     if ! kill -0 "$pid" 2>/dev/null; then
         note "$label agent exited early: $(tail -1 "$d/agent.log")"
         kb=null
@@ -198,10 +203,29 @@ fi
 
 mapfile -t notes <"$work/notes"
 /usr/bin/python3 - "$outfile" "$armhf_bytes" "$aarch64_bytes" "$rss" "$baseline" \
-    "$native_rss" "$native_exe" "$qemu_rss" "$dirty" "$native_dirty" "${notes[@]}" <<'PY'
-import json, os, sys
-out, armhf, aarch64, rss, base, native, native_exe, qemu_rss, dirty, native_dirty = sys.argv[1:11]
-notes = sys.argv[11:]
+    "$native_rss" "$native_exe" "$qemu_rss" "$dirty" "$native_dirty" "$work/native/smaps" \
+    "${notes[@]}" <<'PY'
+import json, os, re, sys
+out, armhf, aarch64, rss, base, native, native_exe, qemu_rss, dirty, native_dirty, smaps = sys.argv[1:12]
+notes = sys.argv[12:]
+
+def top(path, n=10):
+    """The n largest private parts of a process from a copy of its smaps."""
+    acc, name = {}, None
+    try:
+        lines = open(path).read().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        m = re.match(r"^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$", line)
+        if m:
+            name = m.group(1).strip() or "[anon]"
+            continue
+        m = re.match(r"^Private_(Clean|Dirty):\s+(\d+) kB", line)
+        if m and name:
+            acc.setdefault(name, [0, 0])[m.group(1) == "Dirty"] += int(m.group(2))
+    rows = sorted(acc.items(), key=lambda kv: -sum(kv[1]))[:n]
+    return [{"mapping": k, "clean_kb": c, "dirty_kb": d} for k, (c, d) in rows if c + d]
 num = lambda s: None if s == "null" else int(s)
 r = {
     "agent_armhf_bytes": num(armhf),
@@ -214,6 +238,7 @@ r = {
     "agent_armhf_qemu_process_private_kb": num(qemu_rss),
     "agent_native_rss_private_kb": num(native),
     "agent_native_rss_private_dirty_kb": num(native_dirty),
+    "agent_native_rss_private_top": top(smaps),
     "agent_native_exe": native_exe or None,
     "footprint_notes": notes + [
         "agent_armhf_rss_private_kb: Private_Clean+Private_Dirty of the guest's mappings "
