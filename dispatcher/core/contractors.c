@@ -324,7 +324,7 @@ int tr_engine_contractor_upsert(struct tr_engine *eng, const struct tr_contracto
     }
     if (tr_idmap_reserve(&eng->skill_map, new_skills) != TR_ENGINE_OK)
         return TR_ENGINE_ENOMEM;
-    uint16_t langs[TR_MSG_MAX_LANGS];
+    uint16_t langs[TR_MSG_MAX_LANGS] = { 0 };
     for (size_t i = 0; i < in->n_languages; i++) {
         int rc = eng_lang_intern(eng, in->languages[i], &langs[i]);
         if (rc != TR_ENGINE_OK)
