@@ -434,6 +434,20 @@ bool tr_msg_valid_agent_id(const char *s)
     return valid(TR_P_AGENT_ID, s, 64);
 }
 
+int tr_msg_json_check(const char *buf, size_t len, struct tr_msg_error *err)
+{
+    if (err)
+        memset(err, 0, sizeof *err);
+    if (!buf)
+        return tr_msgc_fail(err, TR_MSG_ERR_BAD_JSON, NULL, NULL, "no payload");
+    return tr_msgc_prescan(buf, len, err);
+}
+
+size_t tr_msg_utf8_prefix(const char *s, size_t len)
+{
+    return s ? tr_msgc_utf8_cut(s, len) : 0;
+}
+
 bool tr_msg_valid_msgid(const char *s)
 {
     return valid(TR_P_MSGID, s, 64);

@@ -657,4 +657,15 @@ bool tr_msg_valid_timezone(const char *s);
  * "est". */
 bool tr_msg_lang_matches(const char *wanted, const char *have);
 
+/* For other JSON protocols (the agent's control socket): the byte-level
+ * checks every decoder runs before cJSON sees a payload: one strict RFC 8259
+ * JSON object in valid UTF-8, without a 0x00 byte or a \u0000 escape (cJSON
+ * would cut the string there), nested at most TR_MSG_MAX_DEPTH deep.
+ * Returns TR_MSG_OK, or an error code with err (may be NULL) filled in. */
+int tr_msg_json_check(const char *buf, size_t len, struct tr_msg_error *err);
+/* The length of the longest prefix of s[0..len) that ends on a UTF-8
+ * character boundary: for cutting text short without splitting a
+ * character. */
+size_t tr_msg_utf8_prefix(const char *s, size_t len);
+
 #endif

@@ -164,6 +164,7 @@ char *agent_status_json(struct agent *a, int64_t now)
     num(x, "control_rejected",
         (double)(cs.bad_json + cs.too_large + cs.bad_request + cs.unknown_command));
     num(x, "control_clients_refused", (double)cs.clients_refused);
+    num(x, "control_clients_evicted", (double)cs.clients_evicted);
     num(x, "fixes", (double)a->c.fixes);
     num(x, "reports", (double)a->c.reports);
     num(x, "published", (double)a->p.published);

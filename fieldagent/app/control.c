@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 struct client {
@@ -25,6 +26,7 @@ struct client {
     bool closing;    /* close once the output is flushed */
     char *out;
     size_t out_len, out_cap;
+    int64_t active_ms; /* monotonic: accepted, or last sent us bytes */
 };
 
 struct tr_control {
@@ -34,6 +36,13 @@ struct tr_control {
     size_t n;
     struct tr_control_stats st;
 };
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int set_err(char *err, size_t errlen, int code, const char *what)
 {
@@ -74,7 +83,15 @@ int tr_control_open(const char *path, struct tr_control **out, char *err, size_t
     }
     if (probe >= 0)
         close(probe);
-    unlink(path);
+    struct stat st;
+    if (lstat(path, &st) == 0) {
+        if (!S_ISSOCK(st.st_mode)) { /* never remove what is not ours */
+            if (err && errlen)
+                snprintf(err, errlen, "%s: exists and is not a socket", path);
+            return TR_CONTROL_ERR_IN_USE;
+        }
+        unlink(path);
+    }
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return set_err(err, errlen, TR_CONTROL_ERR_IO, "socket");
@@ -242,6 +259,7 @@ static void read_client(struct tr_control *c, struct client *cl, tr_control_fn f
             return;
         }
         cl->in_len += (size_t)r;
+        cl->active_ms = mono_ms();
         for (;;) {
             char *nl = memchr(cl->in, '\n', cl->in_len);
             if (!nl)
@@ -283,6 +301,28 @@ static void write_client(struct client *cl)
     }
 }
 
+/* The table is full: a client that has sent nothing for TR_CONTROL_IDLE_MS
+ * (silent, or stuck half-way through a line) gives its slot up, the one
+ * quiet the longest first. Returns whether a slot was freed. */
+static bool evict_idle(struct tr_control *c, int64_t now)
+{
+    size_t victim = c->n;
+    for (size_t i = 0; i < c->n; i++) {
+        const struct client *cl = &c->cl[i];
+        if (!cl->closing && now - cl->active_ms >= TR_CONTROL_IDLE_MS &&
+            (victim == c->n || cl->active_ms < c->cl[victim].active_ms))
+            victim = i;
+    }
+    if (victim == c->n)
+        return false;
+    static const char bye[] = "{\"ok\":false,\"error\":\"idle\","
+                              "\"message\":\"closed: idle while another client needed the slot\"}\n";
+    (void)!send(c->cl[victim].fd, bye, sizeof bye - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+    c->st.clients_evicted++;
+    drop_client(c, victim);
+    return true;
+}
+
 static void accept_clients(struct tr_control *c)
 {
     for (int k = 0; k < 4; k++) {
@@ -291,7 +331,8 @@ static void accept_clients(struct tr_control *c)
             return;
         fcntl(fd, F_SETFD, FD_CLOEXEC);
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-        if (c->n >= TR_CONTROL_MAX_CLIENTS) {
+        int64_t now = mono_ms();
+        if (c->n >= TR_CONTROL_MAX_CLIENTS && !evict_idle(c, now)) {
             static const char busy[] = "{\"ok\":false,\"error\":\"busy\","
                                        "\"message\":\"too many control clients\"}\n";
             c->st.clients_refused++;
@@ -304,6 +345,7 @@ static void accept_clients(struct tr_control *c)
             close(fd);
             continue;
         }
+        c->cl[c->n].active_ms = now;
         c->cl[c->n++].fd = fd;
         c->st.clients++;
     }

@@ -30,6 +30,9 @@
 #define TR_CONTROL_MAX_CLIENTS 8
 #define TR_CONTROL_LINE_MAX    4096   /* bytes per request line, without the newline */
 #define TR_CONTROL_OUT_MAX     262144 /* unsent reply bytes per client before it is dropped */
+/* With every slot taken, a client silent this long (ms) is closed to make
+ * room for a new one (the longest-silent first). */
+#define TR_CONTROL_IDLE_MS 5000
 
 enum tr_control_err {
     TR_CONTROL_OK = 0,
@@ -67,7 +70,8 @@ struct tr_ctl_req {
 
 struct tr_control_stats {
     uint64_t clients;         /* accepted connections */
-    uint64_t clients_refused; /* over TR_CONTROL_MAX_CLIENTS */
+    uint64_t clients_refused; /* over TR_CONTROL_MAX_CLIENTS, none idle */
+    uint64_t clients_evicted; /* idle, closed to make room (TR_CONTROL_IDLE_MS) */
     uint64_t clients_dropped; /* did not read their replies */
     uint64_t requests;        /* lines received */
     uint64_t handled;         /* passed to the handler */
@@ -98,7 +102,7 @@ size_t tr_control_n_clients(const struct tr_control *c);
 /* Results of tr_ctl_parse. */
 enum tr_ctl_parse_result {
     TR_CTL_PARSE_OK = 0,
-    TR_CTL_PARSE_BAD_JSON = 1,    /* not one JSON object, or a NUL byte */
+    TR_CTL_PARSE_BAD_JSON = 1,    /* not one strict JSON object in UTF-8, or a NUL / \u0000 */
     TR_CTL_PARSE_BAD_REQUEST = 2, /* missing, unknown, duplicate or mistyped key; bad value */
     TR_CTL_PARSE_UNKNOWN = 3,     /* cmd is not a command */
 };

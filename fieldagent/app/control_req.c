@@ -46,35 +46,22 @@ const char *tr_ctl_reason_name(enum tr_decline_reason r)
     return (unsigned)r <= TR_DECLINE_OTHER ? reason_names[r] : "?";
 }
 
-static bool utf8_ok(const char *s)
+/* No control characters but tab (the line is valid UTF-8 already:
+ * tr_msg_json_check, and cJSON writes escapes as valid UTF-8). */
+static bool printable(const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        int n;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if (*p < 0x20 && *p != '\t')
-            return false; /* control characters */
-        if (*p < 0x80) {
-            p++;
-            continue;
-        }
-        if (*p >= 0xc2 && *p <= 0xdf)
-            n = 1;
-        else if (*p >= 0xe0 && *p <= 0xef)
-            n = 2;
-        else if (*p >= 0xf0 && *p <= 0xf4)
-            n = 3;
-        else
             return false;
-        for (int k = 1; k <= n; k++) {
-            if ((p[k] & 0xc0) != 0x80)
-                return false;
-        }
-        if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
-            (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
-            return false; /* overlong, surrogate, > U+10FFFF */
-        p += n + 1;
     }
     return true;
+}
+
+/* How much of s to echo in an error: at most 40 bytes, whole characters. */
+static int echo_len(const char *s)
+{
+    size_t n = strlen(s);
+    return (int)tr_msg_utf8_prefix(s, n < 40 ? n : 40);
 }
 
 /* Which keys each command takes: bit 0 offer, 1 job, 2 reason, 3 note;
@@ -110,7 +97,8 @@ static bool check_request(cJSON *root, struct tr_ctl_req *r, int *code, char *ms
     int k = tr_ctl_cmd_parse(cmd->valuestring);
     if (k < 0) {
         *code = TR_CTL_PARSE_UNKNOWN;
-        snprintf(msg, msglen, "unknown command \"%.40s\"", cmd->valuestring);
+        snprintf(msg, msglen, "unknown command \"%.*s\"", echo_len(cmd->valuestring),
+                 cmd->valuestring);
         return false;
     }
     r->cmd = (enum tr_ctl_cmd)k;
@@ -135,15 +123,16 @@ static bool check_request(cJSON *root, struct tr_ctl_req *r, int *code, char *ms
               : strcmp(it->string, "note") == 0   ? K_NOTE
                                                   : 0;
         if (!bit || !(allowed_keys[k] & bit)) {
-            snprintf(msg, msglen, "\"%s\" takes no key \"%.40s\"", cmd_names[k], it->string);
+            snprintf(msg, msglen, "\"%s\" takes no key \"%.*s\"", cmd_names[k],
+                     echo_len(it->string), it->string);
             return false;
         }
         if (seen & bit) {
-            snprintf(msg, msglen, "duplicate key \"%.40s\"", it->string);
+            snprintf(msg, msglen, "duplicate key \"%.*s\"", echo_len(it->string), it->string);
             return false;
         }
         seen |= bit;
-        if (!v || !utf8_ok(v)) {
+        if (!v || !printable(v)) {
             snprintf(msg, msglen, "\"%s\" must be a string of printable UTF-8", it->string);
             return false;
         }
@@ -193,8 +182,9 @@ int tr_ctl_parse(const char *line, size_t len, struct tr_ctl_req *r, char *msg, 
     cJSON *root;
     int code = TR_CTL_PARSE_OK;
 
-    if (memchr(line, '\0', len)) {
-        snprintf(msg, msglen, "NUL byte in the request");
+    struct tr_msg_error jerr;
+    if (tr_msg_json_check(line, len, &jerr) != TR_MSG_OK) {
+        snprintf(msg, msglen, "not one strict JSON object: %s", jerr.reason);
         return TR_CTL_PARSE_BAD_JSON;
     }
     root = cJSON_ParseWithLengthOpts(line, len, &end, 0);

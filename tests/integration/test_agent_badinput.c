@@ -24,6 +24,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/msg.h"
+#include "fieldagent/app/control.h"
 #include "tests/integration/agent_harness.h"
 #include "tests/support/broker.h"
 #include "tests/support/check.h"
@@ -102,6 +104,9 @@ static void expect_error(const struct ah_agent *a, const char *req, size_t len, 
     CHECK(read_line(fd, reply, sizeof reply) == 0);
     snprintf(want, sizeof want, "\"error\":\"%s\"", code);
     CHECK_MSG(strstr(reply, "\"ok\":false") && strstr(reply, want), "%.60s -> %s", req, reply);
+    /* every answer is strict JSON in valid UTF-8, whatever the request held */
+    CHECK_MSG(tr_msg_json_check(reply, strlen(reply), NULL) == TR_MSG_OK, "%.60s -> %s", req,
+              reply);
     close(fd);
 }
 
@@ -170,7 +175,7 @@ static void test_control(struct ah_agent *a)
         { "garbage\n", "bad_json" },
         { "{\"cmd\":\"status\"\n", "bad_json" },
         { "{\"cmd\":\"status\"} trailing\n", "bad_json" },
-        { "[1,2,3]\n", "bad_request" },
+        { "[1,2,3]\n", "bad_json" },
         { "{}\n", "bad_request" },
         { "{\"cmd\":5}\n", "bad_request" },
         { "{\"cmd\":\"reboot\"}\n", "unknown_command" },
@@ -184,8 +189,20 @@ static void test_control(struct ah_agent *a)
         { "{\"cmd\":\"decline\",\"reason\":\"bored\"}\n", "bad_request" },
         { "{\"cmd\":\"fail\"}\n", "bad_request" },
         { "{\"cmd\":\"escalate\",\"note\":\"\"}\n", "bad_request" },
-        { "{\"cmd\":\"done\",\"note\":\"\xc3\x28\"}\n", "bad_request" },
+        { "{\"cmd\":\"done\",\"note\":\"\xc3\x28\"}\n", "bad_json" },
         { "{\"cmd\":\"done\",\"note\":\"a\\u0001b\"}\n", "bad_request" },
+        /* cJSON would cut these strings at the escaped NUL: "accept O1", "release" */
+        { "{\"cmd\":\"accept\",\"offer\":\"O1\\u0000garbage\"}\n", "bad_json" },
+        { "{\"cmd\":\"release\\u0000please-ignore\"}\n", "bad_json" },
+        { "{\"cmd\":\"decline\",\"reason\":\"busy\\u0000x\"}\n", "bad_json" },
+        /* not UTF-8, a lone surrogate, a leading zero (cJSON takes all three) */
+        { "{\"cmd\":\"\xff\xfe\"}\n", "bad_json" },
+        { "{\"cmd\":\"done\",\"note\":\"\\ud800\"}\n", "bad_json" },
+        { "{\"cmd\":\"status\",\"x\":01}\n", "bad_json" },
+        /* echoed in the message: cut at 40 bytes, never inside a character */
+        { "{\"cmd\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9\"}\n", "unknown_command" },
+        { "{\"cmd\":\"status\",\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xe2\x82\xac\":1}\n",
+          "bad_request" },
     };
     size_t n = sizeof bad / sizeof bad[0];
     char line[6000], out[4096];
@@ -223,9 +240,39 @@ static void test_control(struct ah_agent *a)
     CHECK(read_line(busy_fd, out, sizeof out) == 0 && strstr(out, "\"error\":\"busy\""));
     close(ninth);
     close(extra);
+    CHECK(ah_wait_status(a, "counters.control_clients_refused", 1, WAIT));
+
+    /* silent for TR_CONTROL_IDLE_MS with every place taken: the longest
+     * silent gives its place up to a newcomer, with a clear answer */
+    int last = -1;
+    for (int tries = 0; tries < 50 && last < 0; tries++) { /* the 8th place, proven by an answer */
+        static const char st[] = "{\"cmd\":\"status\"}\n";
+        last = raw_connect(a);
+        if (last >= 0 && (send(last, st, sizeof st - 1, MSG_NOSIGNAL) != (ssize_t)sizeof st - 1 ||
+                          read_line(last, out, sizeof out) != 0 || !strstr(out, "\"ok\":true"))) {
+            close(last);
+            last = -1;
+            trt_sleep_ms(100);
+        }
+    }
+    CHECK(last >= 0);
+    trt_sleep_ms(TR_CONTROL_IDLE_MS + 500);
+    char *ok = ah_ctl(a, "{\"cmd\":\"status\"}");
+    CHECK_MSG(ok && strstr(ok, "\"ok\":true"), "after %d ms of silence: %s", TR_CONTROL_IDLE_MS,
+              ok ? ok : "(no answer)");
+    free(ok);
+    int told = 0;
+    for (int i = 0; i < 7; i++) {
+        struct pollfd q = { .fd = idle[i], .events = POLLIN };
+        if (poll(&q, 1, 0) > 0 && read_line(idle[i], out, sizeof out) == 0 &&
+            strstr(out, "\"error\":\"idle\""))
+            told++;
+    }
+    CHECK_MSG(told >= 1, "no silent client was told it was closed");
+    CHECK(ah_status_num(a, "counters.control_clients_evicted") >= 1);
+    close(last);
     for (int i = 0; i < 7; i++)
         close(idle[i]);
-    CHECK(ah_wait_status(a, "counters.control_clients_refused", 1, WAIT));
 
     /* the subcommands' exit codes */
     CHECK(ah_cli(a, &X, out, sizeof out, "decline", "--reason", "bored", NULL) == 2);
