@@ -461,14 +461,19 @@ int tr_mqtt_connect(struct tr_mqtt *m)
     return rc;
 }
 
+/* A DISCONNECT went out (or could not): tr_mqtt_free waits for this; after
+ * tr_mqtt_reconnect it is a lost connection, retried as usual. */
 static void on_disc_ok5(void *ctx, MQTTAsync_successData5 *r)
 {
     struct tr_mqtt *m = ctx;
     (void)r;
     pthread_mutex_lock(&m->mu);
+    int stopping = m->stopping;
     m->disconnect_done = 1;
     pthread_cond_broadcast(&m->cv);
     pthread_mutex_unlock(&m->mu);
+    if (!stopping)
+        tr_mqtt_lost(m, TR_MQTT_ERR_TIMEOUT);
 }
 
 static void on_disc_ok3(void *ctx, MQTTAsync_successData *r)
@@ -487,6 +492,36 @@ static void on_disc_fail3(void *ctx, MQTTAsync_failureData *r)
 {
     (void)r;
     on_disc_ok5(ctx, NULL);
+}
+
+/* Send DISCONNECT (no will); the on_disc callbacks answer. paho's return code. */
+static int send_disconnect(struct tr_mqtt *m)
+{
+    MQTTAsync_disconnectOptions d5 = MQTTAsync_disconnectOptions_initializer5;
+    MQTTAsync_disconnectOptions d3 = MQTTAsync_disconnectOptions_initializer;
+    MQTTAsync_disconnectOptions *d = atomic_load(&m->version) == 5 ? &d5 : &d3;
+    d->timeout = 1000;
+    d->context = m;
+    if (d == &d5) {
+        d->onSuccess5 = on_disc_ok5;
+        d->onFailure5 = on_disc_fail5;
+    } else {
+        d->onSuccess = on_disc_ok3;
+        d->onFailure = on_disc_fail3;
+    }
+    return MQTTAsync_disconnect(m->cli, d);
+}
+
+int tr_mqtt_reconnect(struct tr_mqtt *m)
+{
+    if (!m)
+        return TR_MQTT_ERR_INVALID;
+    if (!atomic_load(&m->connected))
+        return TR_MQTT_ERR_NOT_CONNECTED;
+    tr_log_warn("mqtt %s: closing the connection to %s:%d to start afresh", m->client_id, m->host,
+                m->port);
+    int rc = send_disconnect(m);
+    return rc == MQTTASYNC_SUCCESS ? TR_MQTT_OK : tr_mqtt_map_paho(rc);
 }
 
 void tr_mqtt_free(struct tr_mqtt *m)
@@ -514,19 +549,10 @@ void tr_mqtt_free(struct tr_mqtt *m)
     }
 
     if (atomic_load(&m->connected)) {
-        MQTTAsync_disconnectOptions d5 = MQTTAsync_disconnectOptions_initializer5;
-        MQTTAsync_disconnectOptions d3 = MQTTAsync_disconnectOptions_initializer;
-        MQTTAsync_disconnectOptions *d = atomic_load(&m->version) == 5 ? &d5 : &d3;
-        d->timeout = 1000;
-        d->context = m;
-        if (d == &d5) {
-            d->onSuccess5 = on_disc_ok5;
-            d->onFailure5 = on_disc_fail5;
-        } else {
-            d->onSuccess = on_disc_ok3;
-            d->onFailure = on_disc_fail3;
-        }
-        if (MQTTAsync_disconnect(m->cli, d) == MQTTASYNC_SUCCESS) {
+        pthread_mutex_lock(&m->mu);
+        m->disconnect_done = 0; /* a tr_mqtt_reconnect's may have set it */
+        pthread_mutex_unlock(&m->mu);
+        if (send_disconnect(m) == MQTTASYNC_SUCCESS) {
             struct timespec ts;
             deadline_ts(&ts, now_ms() + DISCONNECT_WAIT_MS);
             pthread_mutex_lock(&m->mu);

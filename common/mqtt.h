@@ -196,6 +196,13 @@ void tr_mqtt_free(struct tr_mqtt *m);
  * tr_mqtt_free. Returns at once. TR_MQTT_ERR_STATE if already started. */
 int tr_mqtt_connect(struct tr_mqtt *m);
 
+/* Close the connection (DISCONNECT, no will) and connect again through the
+ * usual backoff, as after a loss: on_connection(0), then (1). For a session
+ * that looks up but has stopped acknowledging what it was sent. Returns at
+ * once; TR_MQTT_ERR_NOT_CONNECTED when there is no connection to close. Not
+ * from a callback. */
+int tr_mqtt_reconnect(struct tr_mqtt *m);
+
 /* Wait until connected. Returns TR_MQTT_OK, or early with TR_MQTT_ERR_AUTH /
  * TR_MQTT_ERR_REFUSED when the broker refused the last attempt for good
  * reasons (retries go on in the background), or TR_MQTT_ERR_TIMEOUT. */

@@ -125,6 +125,7 @@ static int setup(struct agent *a, int64_t now)
         return -1;
     tr_bus_init(&a->bus, s->agent_id);
     tr_pump_init(&a->p, a->s.agent_id, tr_bus_topic(&a->bus, TR_BUS_LOC), NULL, a->s.send_window);
+    a->p.ack_timeout_ms = (int64_t)a->s.ack_timeout_s * 1000;
     tr_arrival_params_default(&ap);
     ap.dwell_ms = (int64_t)s->arrival_dwell_s * 1000;
     ap.max_speed_mps = s->arrival_max_speed;

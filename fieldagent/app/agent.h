@@ -55,6 +55,7 @@ struct agent_settings {
     int broker_keepalive_s;
     int broker_reconnect_max_s;
     int send_window;
+    int ack_timeout_s;
     char gps_host[256];
     int gps_port;
     char gps_replay[AGENT_PATH_MAX];
@@ -100,13 +101,19 @@ struct agent_ev {
     char *payload;
     size_t len;
 };
-#define AGENT_QUEUE_CAP 128
+/* Inbox messages waiting for the loop at most; more are dropped (a flood).
+ * PUBACKs and connection changes are never dropped: a lost PUBACK would
+ * hold a place of the send window for good. */
+#define AGENT_QUEUE_MSGS 96
 struct agent_queue {
     pthread_mutex_t mu;
     int pipe_rd, pipe_wr;
-    struct agent_ev ev[AGENT_QUEUE_CAP];
-    size_t head, n;
-    uint64_t dropped; /* events lost to a full queue */
+    struct agent_ev *ev; /* a ring of cap events (grows for the acks only) */
+    size_t cap, head, n;
+    size_t n_msgs;           /* MESSAGE events in the ring */
+    uint64_t dropped;        /* inbox messages dropped: AGENT_QUEUE_MSGS waiting, or no memory */
+    uint64_t dropped_seen;   /* the loop's: dropped when it last said so in the log */
+    int64_t dropped_said_ms; /* ... and when */
 };
 
 struct agent_counters {

@@ -3,8 +3,11 @@
  *
  * paho's thread runs the callbacks below; they only copy what arrived into
  * struct agent_queue (a small locked ring) and write one byte to a pipe the
- * loop polls. Everything else happens on the loop's thread: inbox messages,
- * PUBACKs (-> tr_outbox_ack), connection changes (-> tr_outbox_requeue_all:
+ * loop polls. They run under paho's own lock, so they never wait for the
+ * loop (which publishes through that lock): a flood of inbox messages past
+ * AGENT_QUEUE_MSGS is dropped and counted, and the ring grows instead for
+ * the PUBACKs and connection changes, which must not be lost. Everything else happens on the loop's
+ * thread: inbox messages, PUBACKs (-> tr_outbox_ack), connection changes (-> tr_outbox_requeue_all:
  * the outbox, not paho, is the source of truth), presence, and the pump
  * that moves outbox items to tr_mqtt_publish within a window of unacked
  * messages (the pump's logic is fieldagent/bus/pump.c, shared with
@@ -23,7 +26,16 @@
 int agent_queue_init(struct agent_queue *q)
 {
     memset(q, 0, sizeof *q);
-    return tr_pump_wake_init(&q->pipe_rd, &q->pipe_wr, &q->mu);
+    q->pipe_rd = q->pipe_wr = -1;
+    q->cap = AGENT_QUEUE_MSGS + 32;
+    if (!(q->ev = calloc(q->cap, sizeof *q->ev)))
+        return -1;
+    if (tr_pump_wake_init(&q->pipe_rd, &q->pipe_wr, &q->mu) != 0) {
+        free(q->ev);
+        q->ev = NULL;
+        return -1;
+    }
+    return 0;
 }
 
 void agent_queue_destroy(struct agent_queue *q)
@@ -31,28 +43,48 @@ void agent_queue_destroy(struct agent_queue *q)
     if (q->pipe_rd < 0)
         return;
     for (size_t i = 0; i < q->n; i++) {
-        struct agent_ev *e = &q->ev[(q->head + i) % AGENT_QUEUE_CAP];
+        struct agent_ev *e = &q->ev[(q->head + i) % q->cap];
         free(e->topic);
         free(e->payload);
     }
+    free(q->ev);
+    q->ev = NULL;
     close(q->pipe_rd);
     close(q->pipe_wr);
     q->pipe_rd = q->pipe_wr = -1;
     pthread_mutex_destroy(&q->mu);
 }
 
+/* Double the ring, its events in order from index 0. Under q->mu. */
+static bool grow(struct agent_queue *q)
+{
+    size_t cap = q->cap * 2;
+    struct agent_ev *ev = malloc(cap * sizeof *ev);
+    if (!ev)
+        return false;
+    for (size_t i = 0; i < q->n; i++)
+        ev[i] = q->ev[(q->head + i) % q->cap];
+    free(q->ev);
+    q->ev = ev;
+    q->cap = cap;
+    q->head = 0;
+    return true;
+}
+
 static void push(struct agent_queue *q, struct agent_ev *e)
 {
+    bool msg = e->kind == AGENT_EV_MESSAGE;
     pthread_mutex_lock(&q->mu);
-    if (q->n == AGENT_QUEUE_CAP) {
+    if ((msg && q->n_msgs >= AGENT_QUEUE_MSGS) || (q->n == q->cap && !grow(q))) {
         q->dropped++;
         pthread_mutex_unlock(&q->mu);
         free(e->topic);
         free(e->payload);
         return;
     }
-    q->ev[(q->head + q->n) % AGENT_QUEUE_CAP] = *e;
+    q->ev[(q->head + q->n) % q->cap] = *e;
     q->n++;
+    q->n_msgs += msg;
     pthread_mutex_unlock(&q->mu);
     (void)!write(q->pipe_wr, "x", 1); /* EAGAIN: a wakeup is pending anyway */
 }
@@ -213,16 +245,20 @@ void agent_drain_queue(struct agent *a)
     char sink[64];
     struct agent_ev batch[32];
     size_t n;
+    uint64_t dropped;
 
     while (read(a->q.pipe_rd, sink, sizeof sink) > 0) {
     }
     do {
         pthread_mutex_lock(&a->q.mu);
         n = a->q.n < 32 ? a->q.n : 32;
-        for (size_t i = 0; i < n; i++)
-            batch[i] = a->q.ev[(a->q.head + i) % AGENT_QUEUE_CAP];
-        a->q.head = (a->q.head + n) % AGENT_QUEUE_CAP;
+        for (size_t i = 0; i < n; i++) {
+            batch[i] = a->q.ev[(a->q.head + i) % a->q.cap];
+            a->q.n_msgs -= batch[i].kind == AGENT_EV_MESSAGE;
+        }
+        a->q.head = (a->q.head + n) % a->q.cap;
         a->q.n -= n;
+        dropped = a->q.dropped;
         pthread_mutex_unlock(&a->q.mu);
         for (size_t i = 0; i < n; i++) {
             handle_event(a, &batch[i]);
@@ -230,11 +266,25 @@ void agent_drain_queue(struct agent *a)
             free(batch[i].payload);
         }
     } while (n == 32);
+    int64_t now = agent_now_ms(); /* say so at most every 10 s */
+    if (dropped != a->q.dropped_seen &&
+        (now - a->q.dropped_said_ms >= 10000 || now < a->q.dropped_said_ms)) {
+        a->q.dropped_said_ms = now;
+        tr_log_warn("inbox: %llu message(s) dropped: over %d waiting at once (a flood?)",
+                    (unsigned long long)(dropped - a->q.dropped_seen), AGENT_QUEUE_MSGS);
+        a->q.dropped_seen = dropped;
+    }
 }
 
 void agent_pump(struct agent *a)
 {
-    tr_pump_run(&a->p, a->ob, a->mq, agent_now_ms());
+    int64_t now = agent_now_ms();
+    tr_pump_run(&a->p, a->ob, a->mq, now);
+    if (tr_pump_ack_overdue(&a->p, now)) {
+        tr_log_warn("no PUBACK for %d s with %d message(s) in flight: reconnecting",
+                    a->s.ack_timeout_s, a->p.inflight);
+        (void)tr_mqtt_reconnect(a->mq);
+    }
 }
 
 static bool presence_changed(const struct agent *a)

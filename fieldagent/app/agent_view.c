@@ -173,6 +173,7 @@ char *agent_status_json(struct agent *a, int64_t now)
     num(x, "configs", (double)a->c.configs);
     num(x, "outbox_errors", (double)(a->c.outbox_errors + a->p.outbox_errors));
     num(x, "requeues", (double)a->p.requeues);
+    num(x, "ack_timeouts", (double)a->p.ack_timeouts);
     pthread_mutex_lock(&a->q.mu);
     num(x, "queue_dropped", (double)a->q.dropped);
     pthread_mutex_unlock(&a->q.mu);

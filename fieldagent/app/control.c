@@ -315,8 +315,9 @@ static bool evict_idle(struct tr_control *c, int64_t now)
     }
     if (victim == c->n)
         return false;
-    static const char bye[] = "{\"ok\":false,\"error\":\"idle\","
-                              "\"message\":\"closed: idle while another client needed the slot\"}\n";
+    static const char bye[] =
+        "{\"ok\":false,\"error\":\"idle\","
+        "\"message\":\"closed: idle while another client needed the slot\"}\n";
     (void)!send(c->cl[victim].fd, bye, sizeof bye - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
     c->st.clients_evicted++;
     drop_client(c, victim);

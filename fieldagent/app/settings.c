@@ -35,6 +35,8 @@ const struct tr_config_option agent_options[] = {
       .max = 3600, .help = "longest wait between reconnect attempts (backoff with jitter)" },
     { "broker.window", TR_CFG_INT_AT(S, send_window), "10", .min = 1, .max = 20,
       .help = "messages published and not yet acknowledged, at most" },
+    { "broker.ack_timeout_s", TR_CFG_INT_AT(S, ack_timeout_s), "60", .min = 5, .max = 3600,
+      .help = "with messages in flight and none acknowledged for this long, reconnect" },
     { "gps.host", TR_CFG_STRING_AT(S, gps_host), "127.0.0.1", .help = "gpsd host" },
     { "gps.port", TR_CFG_INT_AT(S, gps_port), "2947", .min = 1, .max = 65535, .help = "gpsd port" },
     { "gps.replay", TR_CFG_STRING_AT(S, gps_replay), "",

@@ -26,6 +26,7 @@ void tr_pump_init(struct tr_pump *p, const char *agent_id, const char *loc_topic
     p->log_id = log_id;
     p->window = window;
     p->pump = true;
+    p->ack_timeout_ms = TR_PUMP_ACK_TIMEOUT_MS;
 }
 
 void tr_pump_free(struct tr_pump *p)
@@ -173,6 +174,21 @@ void tr_pump_run(struct tr_pump *p, struct tr_outbox *ob, struct tr_mqtt *mq, in
             return;
         }
     }
+}
+
+bool tr_pump_ack_overdue(struct tr_pump *p, int64_t now)
+{
+    if (!p->connected || p->inflight == 0 || p->acked != p->progress_acked ||
+        now < p->progress_ms) {
+        p->progress_ms = now; /* progress, or nothing to wait for */
+        p->progress_acked = p->acked;
+        return false;
+    }
+    if (p->ack_timeout_ms <= 0 || now - p->progress_ms < p->ack_timeout_ms)
+        return false;
+    p->progress_ms = now; /* once per timeout */
+    p->ack_timeouts++;
+    return true;
 }
 
 int tr_pump_wake_init(int *rd, int *wr, pthread_mutex_t *mu)

@@ -34,10 +34,11 @@ enum tr_pump_cookie { TR_PUMP_ITEM, TR_PUMP_PRESENCE, TR_PUMP_SHUTDOWN };
 
 struct tr_pump {
     /* set by tr_pump_init, borrowed (must outlive the pump) */
-    const char *agent_id;  /* loc messages' agent_id */
-    const char *loc_topic; /* where positions go */
-    const char *log_id;    /* log line prefix ("<log_id>: "), or NULL */
-    int window;            /* unacknowledged publishes at most */
+    const char *agent_id;   /* loc messages' agent_id */
+    const char *loc_topic;  /* where positions go */
+    const char *log_id;     /* log line prefix ("<log_id>: "), or NULL */
+    int window;             /* unacknowledged publishes at most */
+    int64_t ack_timeout_ms; /* tr_pump_ack_overdue: 0 never (default TR_PUMP_ACK_TIMEOUT_MS) */
 
     bool connected;      /* the session is up */
     bool requeue;        /* requeue_all before the next pump */
@@ -53,7 +54,12 @@ struct tr_pump {
     uint64_t acked;         /* ... acknowledged */
     uint64_t requeues;      /* tr_outbox_requeue_all calls */
     uint64_t outbox_errors; /* outbox calls of the pump that failed */
+    uint64_t ack_timeouts;  /* tr_pump_ack_overdue said so */
+    int64_t progress_ms;    /* last seen nothing in flight, or a new ack */
+    uint64_t progress_acked;
 };
+
+#define TR_PUMP_ACK_TIMEOUT_MS 60000
 
 void tr_pump_init(struct tr_pump *p, const char *agent_id, const char *loc_topic,
                   const char *log_id, int window);
@@ -73,6 +79,15 @@ bool tr_pump_connection(struct tr_pump *p, bool up, bool session_present);
 /* Requeue if asked, then publish outbox items while connected, not stopping
  * and within the window. now: the loc messages' ts (ms). */
 void tr_pump_run(struct tr_pump *p, struct tr_outbox *ob, struct tr_mqtt *mq, int64_t now);
+
+/* Call every loop turn (now: any ms clock). True, once per ack_timeout_ms,
+ * while the session is up with publishes in flight and not one of them has
+ * been acknowledged for that long: a broker must acknowledge a QoS 1
+ * publish, so the session is stuck (seen with paho under a flood of
+ * incoming messages) and the caller should reconnect it (tr_mqtt_reconnect:
+ * everything unacknowledged is sent again; receivers drop duplicates by
+ * id and seq). */
+bool tr_pump_ack_overdue(struct tr_pump *p, int64_t now);
 
 /* ---- helpers for the callers' MQTT side (callback queue, presence) ---- */
 

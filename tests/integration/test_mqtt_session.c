@@ -9,8 +9,9 @@
  * (v5 and 3.1.1) receiving what was published while away; broker restart
  * without persistence (reconnect by itself, session_present=0, subscriptions
  * restored); forced 3.1.1; automatic v5 -> 3.1.1 fallback; v5 message expiry,
- * response topic and correlation data; bad credentials refused without a busy
- * loop. Outcomes only: every wait is bounded and nothing asserts on time.
+ * response topic and correlation data; tr_mqtt_reconnect (down, then up by
+ * itself with the session); bad credentials refused without a busy loop. Outcomes only: every wait
+ * is bounded and nothing asserts on time.
  */
 #include "common/log.h"
 #include "common/mqtt.h"
@@ -434,6 +435,53 @@ out:
     tr_mqtt_free(sub);
 }
 
+/* ---- tr_mqtt_reconnect: closed by us, back by itself ---- */
+
+static void reconnect(int port, enum tr_mqtt_protocol proto, const char *tag)
+{
+    struct tr_mqtt_options o;
+    struct tr_mqtt *m;
+    struct tr_mqtt_stats st;
+    struct rx r;
+    char id[64], topic[64];
+
+    rx_init(&r);
+    snprintf(id, sizeof id, "reconnect-%s", tag);
+    snprintf(topic, sizeof topic, "t/reconnect/%s", tag);
+    base_opts(&o, port, id);
+    o.protocol = proto;
+    o.persistent = 1;
+    o.session_expiry_s = 600;
+    m = session(&o, &r);
+    if (!connected(m)) {
+        tr_mqtt_free(m);
+        return;
+    }
+    CHECK(tr_mqtt_subscribe(m, topic, 1) == TR_MQTT_OK);
+    CHECK(tr_mqtt_wait_subscribed(m, WAIT_MS) == TR_MQTT_OK);
+    CHECK(wait_at_least(&r, &r.ups, 1) == 1);
+    CHECK(tr_mqtt_reconnect(m) == TR_MQTT_OK);
+    CHECK_MSG(wait_at_least(&r, &r.downs, 1) == 1, "%s: no down after tr_mqtt_reconnect", tag);
+    CHECK_MSG(wait_at_least(&r, &r.ups, 2) == 2, "%s: not back after tr_mqtt_reconnect", tag);
+    CHECK_MSG(rx_get(&r, &r.last_sp) == 1, "%s: session_present %d after a reconnect", tag,
+              rx_get(&r, &r.last_sp));
+    tr_mqtt_get_stats(m, &st);
+    CHECK(st.connects == 2 && st.reconnects == 1);
+    /* the session works: its own message comes back, acknowledged */
+    CHECK(publish_retry(m, topic, "seq=0", &(struct tr_mqtt_pub){ .qos = 1, .cookie = 7 }) ==
+          TR_MQTT_OK);
+    CHECK(wait_at_least(&r, &r.delivered, 1) == 1);
+    CHECK(wait_at_least(&r, &r.received, 1) == 1);
+    tr_mqtt_free(m);
+
+    /* nothing to close */
+    base_opts(&o, port, "reconnect-never");
+    m = tr_mqtt_new(&o, NULL, NULL, NULL);
+    CHECK(m && tr_mqtt_reconnect(m) == TR_MQTT_ERR_NOT_CONNECTED);
+    tr_mqtt_free(m);
+    CHECK(tr_mqtt_reconnect(NULL) == TR_MQTT_ERR_INVALID);
+}
+
 /* ---- broker restart without persistence ---- */
 
 static void restart(struct trt_broker *b)
@@ -661,6 +709,8 @@ int main(void)
     props(b.port, TR_MQTT_PROTO_V311);
     persistent(b.port, TR_MQTT_PROTO_AUTO, "v5");
     persistent(b.port, TR_MQTT_PROTO_V311, "v311");
+    reconnect(b.port, TR_MQTT_PROTO_AUTO, "v5");
+    reconnect(b.port, TR_MQTT_PROTO_V311, "v311");
     fallback();
     restart(&b);
     CHECK(trt_broker_alive(&b));

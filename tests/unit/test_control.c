@@ -48,13 +48,16 @@ static void test_parse(void)
     }
     /* what cJSON takes but strict JSON does not */
     static const char *const loose[] = {
-        "{\"cmd\":\"\xff\xfe\"}",           "{\"cmd\":\"done\",\"note\":\"\\ud800\"}",
-        "{\"cmd\":\"status\",\"x\":01}", "{\"cmd\":\"status\"} x",
-        "[\"status\"]",                   "{\"cmd\":\"done\",\"note\":\"a\tb\"}",
+        "{\"cmd\":\"\xff\xfe\"}",
+        "{\"cmd\":\"done\",\"note\":\"\\ud800\"}",
+        "{\"cmd\":\"status\",\"x\":01}",
+        "{\"cmd\":\"status\"} x",
+        "[\"status\"]",
+        "{\"cmd\":\"done\",\"note\":\"a\tb\"}",
     };
     for (size_t i = 0; i < sizeof loose / sizeof loose[0]; i++)
-        CHECK_MSG(parse(loose[i], &r, msg, sizeof msg) == TR_CTL_PARSE_BAD_JSON, "%s: %s",
-                  loose[i], msg);
+        CHECK_MSG(parse(loose[i], &r, msg, sizeof msg) == TR_CTL_PARSE_BAD_JSON, "%s: %s", loose[i],
+                  msg);
     /* a raw NUL byte inside the length */
     static const char raw[] = "{\"cmd\":\"st\0atus\"}";
     CHECK(tr_ctl_parse(raw, sizeof raw - 1, &r, msg, sizeof msg) == TR_CTL_PARSE_BAD_JSON);
