@@ -93,11 +93,14 @@ static bool read_fix(sqlite3_stmt *s, struct tr_fix *f)
     return tr_outbox_int_fix_ok(f);
 }
 
-static int boot_text(struct tr_outbox *ob, int64_t ref)
+/* The boot id of boot row ref into ob->send_boot; *damaged when that row is
+ * missing or holds no valid id (only a damaged file can). */
+static int boot_text(struct tr_outbox *ob, int64_t ref, bool *damaged)
 {
     sqlite3_stmt *s = ob->st[OB_BOOT_TEXT];
     int rc;
 
+    *damaged = false;
     if (ref == ob->send_boot_ref && ob->send_boot[0])
         return TR_OUTBOX_OK;
     sqlite3_bind_int64(s, 1, ref);
@@ -108,13 +111,13 @@ static int boot_text(struct tr_outbox *ob, int64_t ref)
             snprintf(ob->send_boot, sizeof ob->send_boot, "%s", txt);
             ob->send_boot_ref = ref;
         } else {
-            rc = SQLITE_CORRUPT;
+            *damaged = true;
         }
     } else if (rc == SQLITE_DONE) {
-        rc = SQLITE_CORRUPT; /* a position whose boot row is missing */
+        *damaged = true; /* a position whose boot row is missing */
     }
     sqlite3_reset(s);
-    if (rc != SQLITE_ROW)
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return tr_outbox_int_db_err(ob, rc, "boot of a position");
     return TR_OUTBOX_OK;
 }
@@ -161,8 +164,13 @@ static int next_loc(struct tr_outbox *ob, struct tr_outbox_item *out)
         }
         if (n == 0)
             return TR_OUTBOX_ERR_EMPTY;
-        if ((rc = boot_text(ob, boot)))
+        bool damaged;
+        if ((rc = boot_text(ob, boot, &damaged)))
             return rc;
+        if (damaged) {
+            ob->fix_sent = last; /* their boot row is damaged or gone: skip them */
+            continue;
+        }
         out->kind = TR_OUTBOX_LOC;
         out->cookie = OB_COOKIE_LOC | ((uint64_t)first << OB_SPAN_BITS) | (uint64_t)(last - first);
         out->first_id = first;

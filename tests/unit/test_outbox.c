@@ -6,12 +6,14 @@
  * boot), acks, requeue with the same ids, reopen, thinning and the byte
  * budget, 30 minutes at 1 Hz through put/next/ack with random disconnects
  * and restarts (the receiver sees every seq once, in order), input checks,
- * garbage / foreign / future-version / damaged files, a second opener.
+ * garbage / foreign / future-version / damaged files, a damaged boot row
+ * (its positions skipped, the rest still sent), a second opener.
  * Kill -9 is tests/fault/test_outbox_kill.c.
  */
 #include "fieldagent/store/outbox.h"
 #include "tests/support/check.h"
 
+#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -603,6 +605,39 @@ static void test_bad_files(void)
     }
 }
 
+/* A position whose boot row is damaged (only an edited or broken file can
+ * hold one) is skipped; it does not stop the positions behind it. */
+static void test_damaged_boot(void)
+{
+    struct tr_outbox *ob;
+    sqlite3 *db = NULL;
+
+    remove_db();
+    if (!(ob = open_ob(NULL)))
+        return;
+    for (int64_t s = 1; s <= 5; s++) {
+        struct tr_fix f = mkfix(s);
+        CHECK(tr_outbox_put_fix(ob, BOOT_A, &f) == TR_OUTBOX_OK);
+    }
+    tr_outbox_close(ob);
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, "UPDATE boots SET boot='not a boot id!' WHERE boot='" BOOT_A "'", NULL,
+                       NULL, NULL) == SQLITE_OK);
+    CHECK(sqlite3_changes(db) == 1);
+    sqlite3_close(db);
+    if (!(ob = open_ob(NULL)))
+        return;
+    struct tr_fix f = mkfix(1);
+    CHECK(tr_outbox_put_fix(ob, BOOT_B, &f) == TR_OUTBOX_OK);
+    int rc = tr_outbox_next(ob, &item);
+    CHECK_MSG(rc == TR_OUTBOX_OK, "next: %s (%s)", tr_outbox_strerror(rc),
+              tr_outbox_last_error(ob));
+    CHECK(rc != TR_OUTBOX_OK ||
+          (item.kind == TR_OUTBOX_LOC && strcmp(item.boot_id, BOOT_B) == 0 && item.n_fixes == 1));
+    CHECK(tr_outbox_next(ob, &item) == TR_OUTBOX_ERR_EMPTY);
+    tr_outbox_close(ob);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/test_outbox.XXXXXX");
@@ -618,6 +653,7 @@ int main(void)
     test_offline_30min();
     test_inputs_and_loc();
     test_bad_files();
+    test_damaged_boot();
 
     remove_db();
     rmdir(dir);
