@@ -103,18 +103,18 @@ int tr_jobs_on_offer(struct tr_jobs *j, const struct tr_offer *o, int64_t now_ms
         j->st.stale++;
         return TR_JOBS_ERR_STALE;
     }
-    if (j->n_offers >= TR_JOBS_MAX_OFFERS) {
+    /* a newer offer for a job we were already offered replaces it (so it
+     * needs no room of its own) */
+    size_t same = 0;
+    while (same < j->n_offers && strcmp(j->offers[same].o.job_id, o->job_id) != 0)
+        same++;
+    if (same == j->n_offers && j->n_offers >= TR_JOBS_MAX_OFFERS) {
         j->st.full++;
         return TR_JOBS_ERR_FULL;
     }
     tr_jobs_mark_seen(j, o->offer_id);
-    /* a newer offer for a job we were already offered replaces it */
-    for (size_t i = 0; i < j->n_offers; i++) {
-        if (strcmp(j->offers[i].o.job_id, o->job_id) == 0) {
-            remove_offer(j, i);
-            break;
-        }
-    }
+    if (same < j->n_offers)
+        remove_offer(j, same);
     for (at = 0; at < j->n_offers && j->offers[at].o.deadline <= o->deadline; at++) {
     }
     memmove(&j->offers[at + 1], &j->offers[at], (j->n_offers - at) * sizeof j->offers[0]);
@@ -228,6 +228,9 @@ size_t tr_jobs_expire(struct tr_jobs *j, int64_t now_ms)
     if (!j)
         return 0;
     while (j->n_offers && j->offers[0].o.deadline <= now_ms) {
+        copy_id(j->lapsed[j->lapsed_next].offer_id, j->offers[0].o.offer_id);
+        j->lapsed[j->lapsed_next].deadline = j->offers[0].o.deadline;
+        j->lapsed_next = (j->lapsed_next + 1) % TR_JOBS_LAPSED;
         remove_offer(j, 0);
         n++;
     }
@@ -240,23 +243,35 @@ int64_t tr_jobs_next_deadline(const struct tr_jobs *j)
     return (j && j->n_offers) ? j->offers[0].o.deadline : INT64_MAX;
 }
 
+/* Whether offer_id (NULL: any, in the last TR_JOBS_LAPSED_MS) was dropped at
+ * its deadline lately. */
+static bool lapsed(const struct tr_jobs *j, const char *offer_id, int64_t now_ms)
+{
+    for (size_t i = 0; i < TR_JOBS_LAPSED; i++) {
+        const char *id = j->lapsed[i].offer_id;
+        if (id[0] && (offer_id ? strcmp(id, offer_id) == 0
+                               : now_ms - j->lapsed[i].deadline <= TR_JOBS_LAPSED_MS))
+            return true;
+    }
+    return false;
+}
+
 /* The offer named, or the only one pending; expired offers are dropped
- * first (STALE when the one named has just lapsed). */
+ * first. STALE when the one named (or, naming none, the last one) has
+ * lapsed, now or lately (the loop drops offers at their deadline). */
 static int pick_offer(struct tr_jobs *j, const char *offer_id, int64_t now_ms)
 {
     int i;
-    if (offer_id && offer_id[0] && (i = offer_index(j, offer_id)) >= 0 &&
-        j->offers[i].o.deadline <= now_ms) {
-        tr_jobs_expire(j, now_ms);
-        return -TR_JOBS_ERR_STALE;
-    }
+    bool named = offer_id && offer_id[0];
     tr_jobs_expire(j, now_ms);
-    if (offer_id && offer_id[0]) {
+    if (named) {
         i = offer_index(j, offer_id);
-        return i >= 0 ? i : -TR_JOBS_ERR_NOT_FOUND;
+        return i >= 0                        ? i
+               : lapsed(j, offer_id, now_ms) ? -TR_JOBS_ERR_STALE
+                                             : -TR_JOBS_ERR_NOT_FOUND;
     }
     if (j->n_offers == 0)
-        return -TR_JOBS_ERR_NOT_FOUND;
+        return lapsed(j, NULL, now_ms) ? -TR_JOBS_ERR_STALE : -TR_JOBS_ERR_NOT_FOUND;
     return j->n_offers == 1 ? 0 : -TR_JOBS_ERR_AMBIGUOUS;
 }
 

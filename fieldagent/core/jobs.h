@@ -42,6 +42,10 @@
 #define TR_JOBS_MAX_OFFERS 4  /* offers pending at once */
 #define TR_JOBS_MAX_ACTIVE 4  /* jobs held at once (accepted .. on_site) */
 #define TR_JOBS_SEEN       64 /* offer ids remembered for deduplication */
+#define TR_JOBS_LAPSED     8  /* offers dropped at their deadline, remembered for `stale` */
+#define TR_JOBS_LAPSED_MS                                                                          \
+    60000 /* accept/decline naming none: `stale` this long after one lapsed                        \
+           */
 
 enum tr_jobs_err {
     TR_JOBS_OK = 0,
@@ -105,6 +109,11 @@ struct tr_jobs {
     struct tr_jobs_job jobs[TR_JOBS_MAX_ACTIVE]; /* oldest first */
     char seen[TR_JOBS_SEEN][TR_MSG_ID_SIZE];     /* ring of offer ids */
     size_t seen_next, n_seen;
+    struct {
+        char offer_id[TR_MSG_ID_SIZE];
+        int64_t deadline;
+    } lapsed[TR_JOBS_LAPSED]; /* ring: offers tr_jobs_expire dropped */
+    size_t lapsed_next;
     struct tr_jobs_stats st;
 };
 

@@ -171,7 +171,6 @@ static void test_expiry_cancel(void)
     CHECK(tr_jobs_expire(&j, NOW + 999) == 0);
     CHECK(tr_jobs_expire(&j, NOW + 1000) == 1);
     CHECK(j.n_offers == 1 && strcmp(j.offers[0].o.offer_id, "o-3") == 0);
-
     /* cancellation of the pending offer */
     memset(&c, 0, sizeof c);
     snprintf(c.agent_id, sizeof c.agent_id, "tx-1");
@@ -219,6 +218,50 @@ static void test_expiry_cancel(void)
     }
     mk_offer(&o, "tx-1", "of-x", "of-x", NOW + 60000);
     CHECK(tr_jobs_on_offer(&j, &o, NOW) == TR_JOBS_ERR_FULL);
+}
+
+/* The daemon drops offers at their deadline, before the tech answers:
+ * answering one that lapsed is `stale`, named or not (for a minute), never
+ * `not_found`. A newer offer for a job already offered replaces it even
+ * when every place is taken. */
+static void test_lapsed_and_replaced(void)
+{
+    struct tr_jobs j;
+    struct tr_offer o;
+    struct tr_offer_answer a;
+
+    tr_jobs_init(&j, "tx-1", NULL);
+    mk_offer(&o, "tx-1", "o-2", "j-2", NOW + 1000);
+    CHECK(tr_jobs_on_offer(&j, &o, NOW) == TR_JOBS_OK);
+    mk_offer(&o, "tx-1", "o-3", "j-3", NOW + 5000);
+    CHECK(tr_jobs_on_offer(&j, &o, NOW) == TR_JOBS_OK);
+    CHECK(tr_jobs_expire(&j, NOW + 1000) == 1);
+    CHECK(tr_jobs_accept(&j, "o-2", NOW + 1005, &a) == TR_JOBS_ERR_STALE);
+    CHECK(tr_jobs_decline(&j, "o-2", TR_DECLINE_BUSY, NULL, NOW + 1005, &a) == TR_JOBS_ERR_STALE);
+    CHECK(tr_jobs_accept(&j, "o-9", NOW + 1005, &a) == TR_JOBS_ERR_NOT_FOUND);
+    CHECK(tr_jobs_expire(&j, NOW + 5000) == 1); /* o-3 */
+    CHECK(tr_jobs_accept(&j, NULL, NOW + 5005, &a) == TR_JOBS_ERR_STALE);
+    CHECK(tr_jobs_accept(&j, NULL, NOW + 5000 + TR_JOBS_LAPSED_MS + 1, &a) ==
+          TR_JOBS_ERR_NOT_FOUND);
+    CHECK(tr_jobs_accept(&j, "o-3", NOW + 5000 + TR_JOBS_LAPSED_MS + 1, &a) == TR_JOBS_ERR_STALE);
+    CHECK(j.n_jobs == 0 && j.n_offers == 0);
+
+    /* every place taken; a newer offer for j-1 replaces o-1, another job is full */
+    char id[16], job[16];
+    for (int i = 1; i <= TR_JOBS_MAX_OFFERS; i++) {
+        snprintf(id, sizeof id, "p-%d", i);
+        snprintf(job, sizeof job, "k-%d", i);
+        mk_offer(&o, "tx-1", id, job, NOW + 100000 + i);
+        CHECK(tr_jobs_on_offer(&j, &o, NOW + 10000) == TR_JOBS_OK);
+    }
+    mk_offer(&o, "tx-1", "p-9", "k-1", NOW + 200000);
+    CHECK(tr_jobs_on_offer(&j, &o, NOW + 10000) == TR_JOBS_OK);
+    CHECK(j.n_offers == TR_JOBS_MAX_OFFERS);
+    CHECK(tr_jobs_accept(&j, "p-1", NOW + 10000, &a) == TR_JOBS_ERR_NOT_FOUND);
+    mk_offer(&o, "tx-1", "p-10", "k-10", NOW + 200000);
+    CHECK(tr_jobs_on_offer(&j, &o, NOW + 10000) == TR_JOBS_ERR_FULL);
+    CHECK(tr_jobs_accept(&j, "p-9", NOW + 10000, &a) == TR_JOBS_OK);
+    CHECK(j.n_jobs == 1 && strcmp(j.jobs[0].job_id, "k-1") == 0);
 }
 
 static void test_arrival_in_jobs(void)
@@ -351,6 +394,7 @@ int main(void)
     test_offers();
     test_lifecycle();
     test_expiry_cancel();
+    test_lapsed_and_replaced();
     test_arrival_in_jobs();
     test_hours();
     test_bus();
