@@ -49,6 +49,17 @@ const char *tr_log_level_name(enum tr_log_level level)
     return level_names[level];
 }
 
+/* One line per message whatever it quotes: a control character (a newline
+ * in a JSON key from the network, say) becomes '?', so nobody can forge a
+ * second log line. */
+static void one_line(char *s)
+{
+    for (; *s; s++) {
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            *s = '?';
+    }
+}
+
 void tr_log_write(enum tr_log_level level, const char *fmt, ...)
 {
     char msg[1024];
@@ -60,6 +71,7 @@ void tr_log_write(enum tr_log_level level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    one_line(msg);
 
     clock_gettime(CLOCK_REALTIME, &now);
     gmtime_r(&now.tv_sec, &tm);
