@@ -14,9 +14,20 @@ static int64_t scaled(const struct tr_gpx_replay *r, int64_t track_ms)
     return (int64_t)llround((double)track_ms / r->o.speedup);
 }
 
+/* The pause between two loops of the track: a track second, but never
+ * under 1 ms, so a fast replay's clock still moves from loop to loop. */
+static int64_t loop_gap(const struct tr_gpx_replay *r)
+{
+    int64_t gap = scaled(r, 1000);
+    return gap > 0 ? gap : 1;
+}
+
+/* A point with a fix (<fix>none</fix> is mode 1: a receiver without one,
+ * skipped as gpsd's are), later than the last one handed out. */
 static bool usable(const struct tr_gpx_replay *r, size_t i)
 {
-    return !r->started || r->g->points[i].fix.t > r->last_t;
+    const struct tr_fix *f = &r->g->points[i].fix;
+    return f->mode >= 2 && (!r->started || f->t > r->last_t);
 }
 
 /* Index of the next usable point from r->next (n_points if none). */
@@ -37,6 +48,15 @@ static int64_t track_time(const struct tr_gpx_replay *r, size_t i)
     if (r->o.max_gap_ms > 0 && gap > r->o.max_gap_ms)
         gap = r->o.max_gap_ms;
     return r->track_ms + gap;
+}
+
+/* When point i (usable) is due: by the track, but always at least 1 ms
+ * after the point before, so fix times increase however fast the replay
+ * (at most 1000 fixes a second of the caller's clock). */
+static int64_t due_of(const struct tr_gpx_replay *r, size_t i)
+{
+    int64_t due = r->start_ms + scaled(r, track_time(r, i));
+    return r->started && due <= r->last_due_ms ? r->last_due_ms + 1 : due;
 }
 
 int tr_gpx_replay_init(struct tr_gpx_replay *r, const struct tr_gpx *g, int64_t start_ms,
@@ -63,10 +83,10 @@ int64_t tr_gpx_replay_due_ms(const struct tr_gpx_replay *r)
         return INT64_MAX;
     size_t i = next_usable(r);
     if (i < r->g->n_points)
-        return r->start_ms + scaled(r, track_time(r, i));
+        return due_of(r, i);
     if (!r->o.loop)
         return INT64_MAX;
-    return r->last_due_ms + scaled(r, 1000); /* the next loop's first point */
+    return r->last_due_ms + loop_gap(r); /* the next loop's first point */
 }
 
 int tr_gpx_replay_next(struct tr_gpx_replay *r, int64_t now_ms, struct tr_fix *fix)
@@ -84,14 +104,14 @@ int tr_gpx_replay_next(struct tr_gpx_replay *r, int64_t now_ms, struct tr_fix *f
             return 0;
         /* start the next loop: its first point is due now */
         r->n_skipped += i - r->next;
-        r->start_ms = r->last_due_ms + scaled(r, 1000);
+        r->start_ms = r->last_due_ms + loop_gap(r);
         r->next = 0;
         r->started = false;
         r->track_ms = 0;
         i = 0;
     }
     int64_t tt = track_time(r, i);
-    int64_t due = r->start_ms + scaled(r, tt);
+    int64_t due = due_of(r, i);
     if (now_ms < due)
         return 0;
     r->n_skipped += i - r->next;

@@ -344,6 +344,52 @@ static void test_replay(void)
     tr_gpx_free(g);
 }
 
+/* Points without a fix are not handed out (as gpsd's mode 1 are not); a
+ * very fast looping replay still hands out increasing fix times. */
+static void test_replay_nofix_and_fast(void)
+{
+    const char *doc =
+        HEAD "<trk><trkseg>\n"
+             "<trkpt lat=\"52.0\" lon=\"4.0\"><time>2020-01-01T00:00:00Z</time>"
+             "<fix>none</fix></trkpt>\n" PT(
+                 "2020-01-01T00:00:01Z") "<trkpt lat=\"52.1\" "
+                                         "lon=\"4.1\"><time>2020-01-01T00:00:02Z</time>"
+                                         "<fix>none</fix></trkpt>\n" PT(
+                                             "2020-01-01T00:00:03Z") "</trkseg></trk></gpx>";
+    struct tr_gpx *g = NULL;
+    struct tr_gpx_error err;
+    CHECK(parse_str(doc, &g, &err) == TR_GPX_OK && g && g->n_points == 4);
+    if (!g)
+        return;
+    struct tr_gpx_replay r;
+    struct tr_fix f;
+    struct tr_gpx_replay_opts o = { 1.0, 10000, false };
+    int n = 0;
+    CHECK(tr_gpx_replay_init(&r, g, 0, &o) == TR_GPX_OK);
+    while (tr_gpx_replay_next(&r, 100000, &f) == 1) {
+        CHECK(f.mode >= 2 && f.lat == 52.0);
+        n++;
+    }
+    CHECK(n == 2 && r.n_skipped == 2);
+
+    /* a million times faster, looping: the whole track is due at once, yet
+     * each fix comes at least 1 ms after the one before */
+    o.speedup = 1e6;
+    o.loop = true;
+    CHECK(tr_gpx_replay_init(&r, g, 0, &o) == TR_GPX_OK);
+    int64_t last = -1;
+    n = 0;
+    for (int64_t now = 0; now < 50; now++) {
+        while (tr_gpx_replay_next(&r, now, &f) == 1) {
+            CHECK(f.t > last && f.t <= now);
+            last = f.t;
+            n++;
+        }
+    }
+    CHECK_MSG(n >= 20 && n <= 50, "%d fixes in 50 ms", n);
+    tr_gpx_free(g);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -356,5 +402,6 @@ int main(int argc, char **argv)
     test_good_documents();
     test_bad_documents();
     test_replay();
+    test_replay_nofix_and_fast();
     return check_report("test_gpx");
 }
