@@ -312,7 +312,8 @@ static void loop(struct agent *a)
         }
         if (now >= a->shift_next_ms)
             shift_update(a, now);
-        if (now >= a->tick_next_ms) {
+        if (now >= a->tick_next_ms ||
+            a->tick_next_ms - now > TICK_MS) { /* or the clock went back */
             agent_policy_tick(a, now);
             a->tick_next_ms = now + TICK_MS;
             notify_status(a, status, sizeof status);

@@ -302,6 +302,8 @@ void agent_presence_maybe(struct agent *a, int64_t now)
 
     if (presence_changed(a))
         a->presence_dirty = true;
+    if (a->presence_next_ms - now > (int64_t)a->presence_heartbeat_s * 1000)
+        a->presence_next_ms = now; /* the clock went back: do not wait that long */
     if (!a->p.connected || (!a->presence_dirty && now < a->presence_next_ms))
         return;
     if (presence_encode(a, true, TR_PRESENCE_SHUTDOWN, buf, sizeof buf, &len) != TR_MSG_OK)

@@ -360,7 +360,7 @@ int tr_outbox_flush(struct tr_outbox *ob, int64_t now_ms)
         ob->pending_since = -1;
         return TR_OUTBOX_OK;
     }
-    if (ob->pending_since < 0)
+    if (ob->pending_since < 0 || now_ms < ob->pending_since) /* or the clock went back */
         ob->pending_since = now_ms;
     if (ob->nbuf + ob->nacks >= (size_t)ob->lim.commit_every ||
         now_ms - ob->pending_since >= ob->lim.commit_ms)

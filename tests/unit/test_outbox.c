@@ -638,6 +638,33 @@ static void test_damaged_boot(void)
     tr_outbox_close(ob);
 }
 
+/* A wall clock stepped back (NTP, GPS time at boot) must not hold the
+ * time-based commit back by the size of the step. */
+static void test_clock_back(void)
+{
+    struct tr_outbox_limits lim;
+    struct tr_outbox_stats st;
+    struct tr_outbox *ob;
+    const int64_t t = INT64_C(1700000000000);
+
+    tr_outbox_limits_default(&lim);
+    lim.commit_every = 100;
+    lim.commit_ms = 1000;
+    remove_db();
+    if (!(ob = open_ob(&lim)))
+        return;
+    struct tr_fix f = mkfix(1);
+    CHECK(tr_outbox_put_fix(ob, BOOT_A, &f) == TR_OUTBOX_OK);
+    CHECK(tr_outbox_flush(ob, t) == TR_OUTBOX_OK);
+    CHECK(tr_outbox_flush(ob, t - 3600000) == TR_OUTBOX_OK); /* an hour back */
+    CHECK(tr_outbox_get_stats(ob, &st) == TR_OUTBOX_OK && st.buffered == 1 && st.positions == 0);
+    CHECK(tr_outbox_flush(ob, t - 3600000 + 1000) == TR_OUTBOX_OK);
+    CHECK(tr_outbox_get_stats(ob, &st) == TR_OUTBOX_OK);
+    CHECK_MSG(st.buffered == 0 && st.positions == 1, "a second after the step: %lld buffered",
+              (long long)st.buffered);
+    tr_outbox_close(ob);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/test_outbox.XXXXXX");
@@ -654,6 +681,7 @@ int main(void)
     test_inputs_and_loc();
     test_bad_files();
     test_damaged_boot();
+    test_clock_back();
 
     remove_db();
     rmdir(dir);
