@@ -6,10 +6,11 @@
  * loop polls. They run under paho's own lock, so they never wait for the
  * loop (which publishes through that lock): a flood of inbox messages past
  * AGENT_QUEUE_MSGS is dropped and counted, and the ring grows instead for
- * the PUBACKs and connection changes, which must not be lost. Everything else happens on the loop's
- * thread: inbox messages, PUBACKs (-> tr_outbox_ack), connection changes (-> tr_outbox_requeue_all:
- * the outbox, not paho, is the source of truth), presence, and the pump
- * that moves outbox items to tr_mqtt_publish within a window of unacked
+ * the PUBACKs and connection changes, which must not be lost. Everything
+ * else happens on the loop's thread: inbox messages, PUBACKs
+ * (-> tr_outbox_ack), connection changes (-> tr_outbox_requeue_all: the
+ * outbox, not paho, is the source of truth), presence, and the pump that
+ * moves outbox items to tr_mqtt_publish within a window of unacked
  * messages (the pump's logic is fieldagent/bus/pump.c, shared with
  * truckroll-sim).
  */
