@@ -58,7 +58,8 @@ const struct tr_config_option agent_options[] = {
     { "store.batch_fixes", TR_CFG_INT_AT(S, store_batch), "100", .min = 1, .max = 100,
       .help = "fixes per loc message when catching up" },
     { "store.commit_every", TR_CFG_INT_AT(S, store_commit_every), "1", .min = 1, .max = 100,
-      .help = "positions per SQLite commit (1: each report survives kill -9 at once)" },
+      .help = "positions per SQLite commit (1: each report survives kill -9 at once; at most "
+              "store.max_positions / 4)" },
     { "control.socket", TR_CFG_STRING_AT(S, control_socket), "/run/truckroll-agent/control.sock",
       .help = "UNIX socket of the subcommands (mode 0660, directory 0750)" },
     { "report.every_fix", TR_CFG_BOOL_AT(S, report_every_fix), "false",

@@ -182,6 +182,14 @@ static int check_limits(struct tr_outbox_limits *l, char *err, size_t errlen)
             snprintf(err, errlen, "outbox limits out of range");
         return TR_OUTBOX_ERR_INVALID;
     }
+    /* buffered positions cannot be thinned: keep them a small part of the
+     * cap, or a full outbox would drop the newest as a block */
+    if ((int64_t)l->commit_every * 4 > l->max_positions) {
+        if (err && errlen)
+            snprintf(err, errlen, "commit_every %d is over a quarter of max_positions %lld",
+                     l->commit_every, (long long)l->max_positions);
+        return TR_OUTBOX_ERR_INVALID;
+    }
     return TR_OUTBOX_OK;
 }
 
@@ -279,6 +287,9 @@ static int setup(struct tr_outbox *ob, const char *path)
     for (int i = 0; i < OB_NSTMT; i++) {
         rc = sqlite3_prepare_v3(ob->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &ob->st[i],
                                 NULL);
+        if (rc == SQLITE_ERROR) /* our marks, but not our tables: a damaged file */
+            return tr_outbox_int_fail(ob, TR_OUTBOX_ERR_CORRUPT, "not the outbox schema: %s",
+                                      sqlite3_errmsg(ob->db));
         if (rc != SQLITE_OK)
             return tr_outbox_int_db_err(ob, rc, "prepare");
     }

@@ -96,7 +96,8 @@ struct tr_outbox_limits {
     int64_t max_positions;    /* default 100000; at least 16 */
     int64_t max_bytes;        /* budget estimate, default 16 MiB; at least 64 KiB */
     int batch_fixes;          /* fixes per loc batch, 1..100, default 100 */
-    int commit_every;         /* commit after this many buffered puts + acks, 1..100, default 30 */
+    int commit_every;         /* commit after this many buffered puts + acks, 1..100, default 30;
+                                 at most max_positions / 4 */
     int commit_ms;            /* or when the oldest pending one is this old, default 5000 */
     int cache_kib;            /* SQLite page cache, default 64 */
     bool positions_full_sync; /* every commit synchronous=FULL (default: only events) */
@@ -177,7 +178,8 @@ int tr_outbox_commit(struct tr_outbox *ob);
 int tr_outbox_next(struct tr_outbox *ob, struct tr_outbox_item *out);
 
 /* The broker acknowledged the item with this cookie: delete it (with the next
- * commit). Unknown or repeated cookies are harmless. */
+ * commit). Repeated cookies are harmless; one never handed out since open
+ * is refused (TR_OUTBOX_ERR_INVALID) and deletes nothing. */
 int tr_outbox_ack(struct tr_outbox *ob, uint64_t cookie);
 
 /* Put every in-flight item back (connection lost, or reconnected with

@@ -61,6 +61,7 @@ struct tr_outbox {
 
     int64_t next_event_id, next_fix_id; /* the next row ids to assign */
     int64_t ev_sent, fix_sent;          /* highest row ids handed out (in flight) */
+    int64_t ev_handed, fix_handed; /* highest ever handed out since open (acks above: refused) */
     int64_t n_events, n_positions, event_bytes;
 
     /* boot of the buffered / next positions */

@@ -66,6 +66,8 @@ static int next_event(struct tr_outbox *ob, struct tr_outbox_item *out)
         out->payload = ob->payload;
         out->len = (size_t)plen;
         ob->ev_sent = id;
+        if (id > ob->ev_handed)
+            ob->ev_handed = id;
         return TR_OUTBOX_OK;
     }
 }
@@ -183,6 +185,8 @@ static int next_loc(struct tr_outbox *ob, struct tr_outbox_item *out)
                  (long long)out->fixes[0].seq, (long long)out->fixes[n - 1].seq);
         out->n_fixes = n;
         ob->fix_sent = last;
+        if (last > ob->fix_handed)
+            ob->fix_handed = last;
         return TR_OUTBOX_OK;
     }
 }
@@ -222,8 +226,8 @@ int tr_outbox_ack(struct tr_outbox *ob, uint64_t cookie)
         a.loc = false;
         a.first = a.last = (int64_t)cookie;
     }
-    if (a.first <= 0)
-        return tr_outbox_int_fail(ob, TR_OUTBOX_ERR_INVALID, "bad cookie %llu",
+    if (a.first <= 0 || a.last > (a.loc ? ob->fix_handed : ob->ev_handed))
+        return tr_outbox_int_fail(ob, TR_OUTBOX_ERR_INVALID, "bad cookie %llu (never handed out)",
                                   (unsigned long long)cookie);
     if (a.loc && ob->nacks > 0) {
         /* batches acked in order, with no row between them, merge */

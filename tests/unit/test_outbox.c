@@ -638,6 +638,55 @@ static void test_damaged_boot(void)
     tr_outbox_close(ob);
 }
 
+/* Acks for items never handed out delete nothing; a file with our marks but
+ * not our tables is damaged, not an I/O error. */
+static void test_bad_acks_and_schema(void)
+{
+    struct tr_outbox_stats st;
+    struct tr_outbox *ob;
+    sqlite3 *db = NULL;
+    char err[256];
+
+    remove_db();
+    if (!(ob = open_ob(NULL)))
+        return;
+    CHECK(put_event_n(ob, 1) == TR_OUTBOX_OK);
+    struct tr_fix f = mkfix(1);
+    CHECK(tr_outbox_put_fix(ob, BOOT_A, &f) == TR_OUTBOX_OK);
+    CHECK(tr_outbox_ack(ob, 1) == TR_OUTBOX_ERR_INVALID); /* the event, not handed out */
+    CHECK(tr_outbox_ack(ob, (UINT64_C(1) << 63) | (UINT64_C(1) << 24) | 0xFFFFFF) ==
+          TR_OUTBOX_ERR_INVALID);
+    CHECK(strstr(tr_outbox_last_error(ob), "never handed out") != NULL);
+    CHECK(tr_outbox_commit(ob) == TR_OUTBOX_OK);
+    CHECK(tr_outbox_get_stats(ob, &st) == TR_OUTBOX_OK && st.events == 1 && st.positions == 1);
+    CHECK(tr_outbox_next(ob, &item) == TR_OUTBOX_OK && item.kind == TR_OUTBOX_EVENT);
+    CHECK(tr_outbox_ack(ob, item.cookie) == TR_OUTBOX_OK);
+    CHECK(tr_outbox_ack(ob, item.cookie) == TR_OUTBOX_OK); /* repeated: harmless */
+    CHECK(tr_outbox_commit(ob) == TR_OUTBOX_OK);
+    CHECK(tr_outbox_get_stats(ob, &st) == TR_OUTBOX_OK && st.events == 0 && st.positions == 1);
+    tr_outbox_close(ob);
+
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, "DROP TABLE fixes; CREATE TABLE fixes(x)", NULL, NULL, NULL) ==
+          SQLITE_OK);
+    sqlite3_close(db);
+    ob = NULL;
+    CHECK(tr_outbox_open(path, NULL, &ob, err, sizeof err) == TR_OUTBOX_ERR_CORRUPT && !ob);
+    CHECK_MSG(strstr(err, "not the outbox schema") != NULL, "%s", err);
+
+    /* a buffer larger than thinning can make room for is refused */
+    struct tr_outbox_limits lim;
+    tr_outbox_limits_default(&lim);
+    lim.max_positions = 16;
+    lim.commit_every = 30;
+    remove_db();
+    CHECK(tr_outbox_open(path, &lim, &ob, err, sizeof err) == TR_OUTBOX_ERR_INVALID && !ob);
+    CHECK_MSG(strstr(err, "quarter of max_positions") != NULL, "%s", err);
+    lim.commit_every = 4;
+    CHECK((ob = open_ob(&lim)) != NULL);
+    tr_outbox_close(ob);
+}
+
 /* A wall clock stepped back (NTP, GPS time at boot) must not hold the
  * time-based commit back by the size of the step. */
 static void test_clock_back(void)
@@ -682,6 +731,7 @@ int main(void)
     test_bad_files();
     test_damaged_boot();
     test_clock_back();
+    test_bad_acks_and_schema();
 
     remove_db();
     rmdir(dir);
