@@ -322,6 +322,16 @@ int ah_cli(const struct ah_agent *a, const struct ah_exec *x, char *out, size_t 
     return rc;
 }
 
+int ah_agent_track(const struct ah_agent *a, const char *name, size_t n, double lat, double lon,
+                   double step_m, char *arg, size_t cap)
+{
+    char path[400];
+    if (snprintf(path, sizeof path, "%s/%s", a->dir, name) >= (int)sizeof path ||
+        ah_write_gpx(path, n, lat, lon, step_m) != 0)
+        return -1;
+    return snprintf(arg, cap, "--gps.replay=%s", path) < (int)cap ? 0 : -1;
+}
+
 int ah_write_gpx(const char *path, size_t n, double lat, double lon, double step_m)
 {
     FILE *f = fopen(path, "w");

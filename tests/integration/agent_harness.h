@@ -74,6 +74,10 @@ int ah_cli(const struct ah_agent *a, const struct ah_exec *x, char *out, size_t 
  * moving step_m metres east per point from (lat, lon) (0: standing still),
  * with <speed>. 0 on success. */
 int ah_write_gpx(const char *path, size_t n, double lat, double lon, double step_m);
+/* ah_write_gpx into the agent's directory as name, and "--gps.replay=PATH"
+ * into arg (cap bytes) for ah_agent_start. 0 on success. */
+int ah_agent_track(const struct ah_agent *a, const char *name, size_t n, double lat, double lon,
+                   double step_m, char *arg, size_t cap);
 
 /* ---- the observer: a "dispatcher" that records the agent's messages ---- */
 #define AH_MAX_BOOTS  8

@@ -288,7 +288,7 @@ int main(int argc, char **argv)
     struct trt_broker b;
     struct ah_observer o;
     struct ah_agent a;
-    char track[400], replay[420], before[4096], after[4096];
+    char replay[420], before[4096], after[4096];
 
     if (argc < 3) {
         fprintf(stderr, "usage: %s EXAMPLES_DIR AGENT_BIN [EMULATOR...]\n", argv[0]);
@@ -296,9 +296,7 @@ int main(int argc, char **argv)
     }
     ah_exec_init(&X, argc - 2, argv + 2);
     CHECK(ah_agent_init(&a, ID) == 0);
-    snprintf(track, sizeof track, "%s/track.gpx", a.dir);
-    CHECK(ah_write_gpx(track, 60, 48.137, 11.575, 0.0) == 0);
-    snprintf(replay, sizeof replay, "--gps.replay=%s", track);
+    CHECK(ah_agent_track(&a, "track.gpx", 60, 48.137, 11.575, 0.0, replay, sizeof replay) == 0);
     const char *extra[] = { replay, "--gps.replay_loop=true", NULL };
     CHECK(trt_broker_start(&b, NULL) == 0);
     CHECK(ah_observer_start(&o, b.port, "dispatcher", NULL, NULL, 0) == 0);

@@ -32,7 +32,7 @@ int main(int argc, char **argv)
     struct trt_broker b;
     struct ah_observer o;
     struct ah_agent a;
-    char track[400], replay[420], topic[128];
+    char replay[420], topic[128];
 
     if (argc < 2) {
         fprintf(stderr, "usage: %s AGENT_BIN [EMULATOR...]\n", argv[0]);
@@ -40,9 +40,7 @@ int main(int argc, char **argv)
     }
     ah_exec_init(&X, argc - 1, argv + 1);
     CHECK(ah_agent_init(&a, ID) == 0);
-    snprintf(track, sizeof track, "%s/track.gpx", a.dir);
-    CHECK(ah_write_gpx(track, 120, 48.137, 11.575, 15.0) == 0);
-    snprintf(replay, sizeof replay, "--gps.replay=%s", track);
+    CHECK(ah_agent_track(&a, "track.gpx", 120, 48.137, 11.575, 15.0, replay, sizeof replay) == 0);
     const char *extra[] = { replay,
                             "--gps.replay_loop=true",
                             "--gps.replay_speed=10",

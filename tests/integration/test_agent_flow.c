@@ -72,12 +72,11 @@ static void test_presence(void)
     struct trt_broker b;
     struct ah_observer o, late;
     struct ah_agent a;
-    char track[400], replay[420], out[4096];
+    char replay[420], out[4096];
 
     CHECK(ah_agent_init(&a, "tx-pres") == 0);
-    snprintf(track, sizeof track, "%s/track.gpx", a.dir);
-    CHECK(ah_write_gpx(track, 300, SITE_LAT, SITE_LON, 12.0) == 0);
-    snprintf(replay, sizeof replay, "--gps.replay=%s", track);
+    CHECK(ah_agent_track(&a, "track.gpx", 300, SITE_LAT, SITE_LON, 12.0, replay, sizeof replay) ==
+          0);
     const char *extra[] = { replay, "--gps.replay_speed=10", "--gps.replay_loop=true", NULL };
     CHECK(trt_broker_start(&b, NULL) == 0);
     CHECK(ah_observer_start(&o, b.port, "obs", NULL, NULL, 0) == 0);
@@ -125,13 +124,12 @@ static void test_offers(void)
     struct trt_broker b;
     struct ah_observer o;
     struct ah_agent a;
-    char track[400], replay[420], out[8192], msg[2048], s[64];
+    char replay[420], out[8192], msg[2048], s[64];
     const char *id = "tx-offers";
 
     CHECK(ah_agent_init(&a, id) == 0);
-    snprintf(track, sizeof track, "%s/track.gpx", a.dir);
-    CHECK(ah_write_gpx(track, 60, SITE_LAT, SITE_LON, 0.0) == 0); /* standing at the site */
-    snprintf(replay, sizeof replay, "--gps.replay=%s", track);
+    CHECK(ah_agent_track(&a, "track.gpx", 60, SITE_LAT, SITE_LON, 0.0, replay, sizeof replay) ==
+          0); /* standing at the site */
     const char *extra[] = { replay, "--gps.replay_loop=true", "--arrival.dwell_s=1", NULL };
     CHECK(trt_broker_start(&b, NULL) == 0);
     CHECK(ah_observer_start(&o, b.port, "obs", NULL, NULL, 0) == 0);

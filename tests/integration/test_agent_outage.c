@@ -125,11 +125,9 @@ static int start(struct outage *c, const char *id, size_t points, double step, i
                  bool offline)
 {
     struct trt_broker_opts bo = { .persistence = 1 };
-    char track[400];
     CHECK(ah_agent_init(&c->a, id) == 0);
-    snprintf(track, sizeof track, "%s/track.gpx", c->a.dir);
-    CHECK(ah_write_gpx(track, points, 10.0, 10.0, step) == 0);
-    snprintf(c->replay, sizeof c->replay, "--gps.replay=%s", track);
+    CHECK(ah_agent_track(&c->a, "track.gpx", points, 10.0, 10.0, step, c->replay,
+                         sizeof c->replay) == 0);
     snprintf(c->speed, sizeof c->speed, "--gps.replay_speed=%d", speed);
     CHECK(trt_broker_start(&c->b, &bo) == 0);
     CHECK(ah_observer_start(&c->o, c->b.port, "obs-dispatcher", NULL, NULL, 1) == 0);
@@ -229,10 +227,7 @@ static void test_kill9(void)
     ah_agent_kill9(&c.a);
 
     /* the same files, a new boot, replaying a short track to its end */
-    char track2[400];
-    snprintf(track2, sizeof track2, "%s/track2.gpx", c.a.dir);
-    CHECK(ah_write_gpx(track2, 200, 10.0, 10.0, 8.0) == 0);
-    snprintf(c.replay, sizeof c.replay, "--gps.replay=%s", track2);
+    CHECK(ah_agent_track(&c.a, "track2.gpx", 200, 10.0, 10.0, 8.0, c.replay, sizeof c.replay) == 0);
     CHECK(ah_agent_start(&c.a, &X, c.b.port, c.extra) == 0);
     ah_status_str(&c.a, "boot_id", boot2, sizeof boot2);
     CHECK(strcmp(boot1, boot2) != 0);
@@ -389,11 +384,9 @@ static void test_acl(const char *acl)
     snprintf(pwfile, sizeof pwfile, "%s/password", a.dir);
     FILE *f = fopen(pwfile, "w");
     CHECK(f && fputs("a-secret\n", f) >= 0 && fclose(f) == 0);
-    char pw[440], track[400], replay[420];
+    char pw[440], replay[420];
     snprintf(pw, sizeof pw, "--broker.password_file=%s", pwfile);
-    snprintf(track, sizeof track, "%s/track.gpx", a.dir);
-    CHECK(ah_write_gpx(track, 30, 10, 10, 5) == 0);
-    snprintf(replay, sizeof replay, "--gps.replay=%s", track);
+    CHECK(ah_agent_track(&a, "track.gpx", 30, 10, 10, 5, replay, sizeof replay) == 0);
     const char *extra[] = { pw, replay, NULL };
     CHECK(ah_agent_start(&a, &X, b.port, extra) == 0);
     CHECK(ah_wait_int(&o, &o.presence_online, 1, WAIT));

@@ -131,15 +131,14 @@ static void agent(int argc, char **argv, const struct trt_broker *b, int tls_por
     struct ah_exec x;
     struct ah_agent a;
     struct ah_observer o;
-    char track[400], replay[420], ca[420], msg[1024], topic[128];
+    char replay[420], ca[420], msg[1024], topic[128];
     const char *id = "tls-agent";
     bool obs = false;
 
     ah_exec_init(&x, argc, argv);
     CHECK(ah_agent_init(&a, id) == 0);
-    snprintf(track, sizeof track, "%s/track.gpx", a.dir);
-    CHECK(ah_write_gpx(track, 120, 30.2672, -97.7431, 30.0) == 0);
-    snprintf(replay, sizeof replay, "--gps.replay=%s", track);
+    CHECK(ah_agent_track(&a, "track.gpx", 120, 30.2672, -97.7431, 30.0, replay, sizeof replay) ==
+          0);
     snprintf(ca, sizeof ca, "--broker.ca_file=%s/ca.pem", dir);
     const char *extra[] = { replay,
                             "--gps.replay_loop=true",
