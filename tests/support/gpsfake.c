@@ -25,12 +25,13 @@
 
 extern char **environ;
 
-#define PYTHON        "/usr/bin/python3" /* Debian's: PATH's python3 may be a shim */
-#define GPSFAKE       "/usr/bin/gpsfake"
-#define START_WAIT_MS 20000 /* python start-up under a loaded machine / qemu */
-#define STOP_WAIT_MS  5000
-#define PORT_WAIT_MS  5000
-#define SHM_KEY_BASE  0x47700000 /* gpsfake: GPSD_SHM_KEY = 0x4770 + port as 4 hex digits */
+#define PYTHON         "/usr/bin/python3" /* Debian's: PATH's python3 may be a shim */
+#define GPSFAKE        "/usr/bin/gpsfake"
+#define START_WAIT_MS  20000 /* python start-up under a loaded machine / qemu */
+#define START_ATTEMPTS 3     /* gpsfake runs, when it exits during start-up */
+#define STOP_WAIT_MS   5000
+#define PORT_WAIT_MS   5000
+#define SHM_KEY_BASE   0x47700000 /* gpsfake: GPSD_SHM_KEY = 0x4770 + port as 4 hex digits */
 
 static int port_accepts(int port)
 {
@@ -226,25 +227,35 @@ int trt_gpsfake_start(struct trt_gpsfake *f, const char *log, const struct trt_g
         fprintf(stderr, "gpsfake: port %d is taken\n", f->port);
         goto fail;
     }
-    if ((f->pid = spawn_gpsfake(f, log, cycle)) <= 0) {
-        fprintf(stderr, "gpsfake: cannot start %s %s\n", PYTHON, GPSFAKE);
-        f->pid = 0;
-        goto fail;
-    }
-    f->pgid = f->pid;
-    until = trt_now_ms() + START_WAIT_MS;
-    while (trt_now_ms() < until) {
-        if (!trt_gpsfake_alive(f)) {
-            fprintf(stderr, "gpsfake: exited during start (status %d)\n", f->status);
+    for (int attempt = 1;; attempt++) {
+        if ((f->pid = spawn_gpsfake(f, log, cycle)) <= 0) {
+            fprintf(stderr, "gpsfake: cannot start %s %s\n", PYTHON, GPSFAKE);
+            f->pid = 0;
+            goto fail;
+        }
+        f->pgid = f->pid;
+        until = trt_now_ms() + START_WAIT_MS;
+        while (trt_now_ms() < until && trt_gpsfake_alive(f) && !port_accepts(f->port))
+            trt_sleep_ms(20);
+        if (f->pid > 0 && port_accepts(f->port))
+            return 0;
+        if (f->pid > 0) {
+            fprintf(stderr, "gpsfake: gpsd not listening on %d after %d ms\n", f->port,
+                    START_WAIT_MS);
             dump_file("stderr", f->err);
             goto fail;
         }
-        if (port_accepts(f->port))
-            return 0;
-        trt_sleep_ms(20);
+        fprintf(stderr, "gpsfake: exited during start (status %d)\n", f->status);
+        dump_file("stderr", f->err);
+        /* gpsfake can lose a race with its own gpsd on a loaded machine
+         * ("socket error [Errno 111] Connection refused" under qemu):
+         * clear the group and try again, a few times, on a fresh port */
+        if (attempt == START_ATTEMPTS || trt_gpsfake_stop(f) != 0)
+            goto fail;
+        fprintf(stderr, "gpsfake: trying again (%d of %d)\n", attempt + 1, START_ATTEMPTS);
+        if (!(o && o->port > 0))
+            f->port = trt_free_port();
     }
-    fprintf(stderr, "gpsfake: gpsd not listening on %d after %d ms\n", f->port, START_WAIT_MS);
-    dump_file("stderr", f->err);
 fail:
     trt_gpsfake_cleanup(f);
     return -1;
