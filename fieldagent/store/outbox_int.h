@@ -68,6 +68,10 @@ struct tr_outbox {
     char boot[TR_MSG_ID_SIZE];
     int64_t boot_ref;      /* boots.id, 0 when no boot yet */
     int64_t boot_last_seq; /* -1 when none known */
+    struct {
+        int64_t ref, last_seq;
+    } boots_seen[8]; /* boots switched away from since open, and their last seq */
+    size_t boots_seen_next;
 
     /* boot text cache for tr_outbox_next */
     int64_t send_boot_ref;

@@ -285,6 +285,11 @@ static int switch_boot(struct tr_outbox *ob, const char *boot_id)
 
     if ((rc = tr_outbox_commit(ob)))
         return rc;
+    if (ob->boot_ref) { /* its rows may all be gone by the time we come back */
+        size_t k = ob->boots_seen_next++ % (sizeof ob->boots_seen / sizeof ob->boots_seen[0]);
+        ob->boots_seen[k].ref = ob->boot_ref;
+        ob->boots_seen[k].last_seq = ob->boot_last_seq;
+    }
     s = ob->st[OB_FIND_BOOT];
     sqlite3_bind_text(s, 1, boot_id, -1, SQLITE_STATIC);
     rc = sqlite3_step(s);
@@ -311,6 +316,10 @@ static int switch_boot(struct tr_outbox *ob, const char *boot_id)
         if (rc != SQLITE_OK)
             return tr_outbox_int_db_err(ob, rc, "add boot");
         ref = sqlite3_last_insert_rowid(ob->db);
+    }
+    for (size_t k = 0; k < sizeof ob->boots_seen / sizeof ob->boots_seen[0]; k++) {
+        if (ob->boots_seen[k].ref == ref && ob->boots_seen[k].last_seq > last)
+            last = ob->boots_seen[k].last_seq;
     }
     snprintf(ob->boot, sizeof ob->boot, "%s", boot_id);
     ob->boot_ref = ref;

@@ -143,8 +143,8 @@ static int next_loc(struct tr_outbox *ob, struct tr_outbox_item *out)
             struct tr_fix f;
             bool ok = read_fix(s, &f);
 
-            if (n == 0 && !ok) {
-                skip_to = id; /* damaged row: skip it */
+            if (n == 0 && (!ok || id > OB_FIX_ID_MAX)) {
+                skip_to = id; /* damaged row (or an id no cookie can hold): skip it */
                 break;
             }
             if (n > 0 &&

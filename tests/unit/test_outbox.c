@@ -687,6 +687,51 @@ static void test_bad_acks_and_schema(void)
     tr_outbox_close(ob);
 }
 
+/* seq keeps increasing per boot when a boot is taken up again after all its
+ * rows were acknowledged; a row id no cookie can hold is skipped. */
+static void test_boot_switch_and_huge_id(void)
+{
+    struct tr_outbox *ob;
+    struct tr_fix f;
+    sqlite3 *db = NULL;
+
+    remove_db();
+    if (!(ob = open_ob(NULL)))
+        return;
+    for (int64_t s = 1; s <= 10; s++) {
+        f = mkfix(s);
+        CHECK(tr_outbox_put_fix(ob, BOOT_A, &f) == TR_OUTBOX_OK);
+    }
+    CHECK(tr_outbox_next(ob, &item) == TR_OUTBOX_OK && item.n_fixes == 10);
+    CHECK(tr_outbox_ack(ob, item.cookie) == TR_OUTBOX_OK && tr_outbox_commit(ob) == TR_OUTBOX_OK);
+    f = mkfix(1);
+    CHECK(tr_outbox_put_fix(ob, BOOT_B, &f) == TR_OUTBOX_OK);
+    f = mkfix(3);
+    CHECK(tr_outbox_put_fix(ob, BOOT_A, &f) == TR_OUTBOX_ERR_ORDER);
+    f = mkfix(11);
+    CHECK(tr_outbox_put_fix(ob, BOOT_A, &f) == TR_OUTBOX_OK);
+    tr_outbox_close(ob);
+
+    /* an edited file: a row id over 2^39 */
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db,
+                       "INSERT INTO fixes(id, boot, seq, t, lat, lon, mode) SELECT 1099511627777,"
+                       " boot, seq + 100, t + 100000, lat, lon, mode FROM fixes"
+                       " ORDER BY id DESC LIMIT 1",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    if (!(ob = open_ob(NULL)))
+        return;
+    int sent = 0;
+    for (int i = 0; i < 10 && tr_outbox_next(ob, &item) == TR_OUTBOX_OK; i++) {
+        CHECK(item.last_id < (INT64_C(1) << 39));
+        CHECK(tr_outbox_ack(ob, item.cookie) == TR_OUTBOX_OK);
+        sent += (int)item.n_fixes;
+    }
+    CHECK_MSG(sent == 2, "%d positions sent (B seq 1, A seq 11; not the row id 2^40 + 1)", sent);
+    tr_outbox_close(ob);
+}
+
 /* A wall clock stepped back (NTP, GPS time at boot) must not hold the
  * time-based commit back by the size of the step. */
 static void test_clock_back(void)
@@ -732,6 +777,7 @@ int main(void)
     test_damaged_boot();
     test_clock_back();
     test_bad_acks_and_schema();
+    test_boot_switch_and_huge_id();
 
     remove_db();
     rmdir(dir);
