@@ -279,13 +279,7 @@ void agent_drain_queue(struct agent *a)
 
 void agent_pump(struct agent *a)
 {
-    int64_t now = agent_now_ms();
-    tr_pump_run(&a->p, a->ob, a->mq, now);
-    if (tr_pump_ack_overdue(&a->p, now)) {
-        tr_log_warn("no PUBACK for %d s with %d message(s) in flight: reconnecting",
-                    a->s.ack_timeout_s, a->p.inflight);
-        (void)tr_mqtt_reconnect(a->mq);
-    }
+    tr_pump_run(&a->p, a->ob, a->mq, agent_now_ms());
 }
 
 static bool presence_changed(const struct agent *a)

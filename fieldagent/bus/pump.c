@@ -148,6 +148,12 @@ void tr_pump_run(struct tr_pump *p, struct tr_outbox *ob, struct tr_mqtt *mq, in
 {
     int rc;
 
+    if (tr_pump_ack_overdue(p, now)) {
+        tr_log_warn("%s%sno PUBACK for %lld s with %d message(s) in flight: reconnecting", WHO(p),
+                    (long long)(p->ack_timeout_ms / 1000), p->inflight);
+        (void)tr_mqtt_reconnect(mq);
+        return; /* the connection goes down; everything in flight is requeued */
+    }
     if (p->requeue) {
         p->requeue = false;
         p->held = false;

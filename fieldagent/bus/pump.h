@@ -77,16 +77,17 @@ enum tr_pump_cookie tr_pump_undelivered(struct tr_pump *p, uint64_t cookie);
 bool tr_pump_connection(struct tr_pump *p, bool up, bool session_present);
 
 /* Requeue if asked, then publish outbox items while connected, not stopping
- * and within the window. now: the loc messages' ts (ms). */
+ * and within the window. now: the loc messages' ts (ms). When
+ * tr_pump_ack_overdue says the session is stuck, log it and
+ * tr_mqtt_reconnect instead. Call once per loop turn. */
 void tr_pump_run(struct tr_pump *p, struct tr_outbox *ob, struct tr_mqtt *mq, int64_t now);
 
-/* Call every loop turn (now: any ms clock). True, once per ack_timeout_ms,
+/* tr_pump_run's watch (now: any ms clock). True, once per ack_timeout_ms,
  * while the session is up with publishes in flight and not one of them has
  * been acknowledged for that long: a broker must acknowledge a QoS 1
  * publish, so the session is stuck (seen with paho under a flood of
- * incoming messages) and the caller should reconnect it (tr_mqtt_reconnect:
- * everything unacknowledged is sent again; receivers drop duplicates by
- * id and seq). */
+ * incoming messages) and is reconnected (tr_mqtt_reconnect: everything
+ * unacknowledged is sent again; receivers drop duplicates by id and seq). */
 bool tr_pump_ack_overdue(struct tr_pump *p, int64_t now);
 
 /* ---- helpers for the callers' MQTT side (callback queue, presence) ---- */

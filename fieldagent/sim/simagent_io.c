@@ -253,11 +253,6 @@ void tr_sim_agent_handle(struct tr_sim_agent *a, const struct tr_sim_ev *e, int6
 void sim_pump(struct tr_sim_agent *a, int64_t now)
 {
     tr_pump_run(&a->p, a->ob, a->mq, now);
-    if (tr_pump_ack_overdue(&a->p, now)) {
-        tr_log_warn("%s: no PUBACK for %lld s with %d message(s) in flight: reconnecting", a->m.id,
-                    (long long)(a->p.ack_timeout_ms / 1000), a->p.inflight);
-        (void)tr_mqtt_reconnect(a->mq);
-    }
 }
 
 /* ------------------------------------------------------------ presence */
