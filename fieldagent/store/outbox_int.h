@@ -23,6 +23,7 @@
 #define OB_SPAN_BITS    24
 #define OB_SPAN_MAX     ((INT64_C(1) << OB_SPAN_BITS) - 1)
 #define OB_FIX_ID_MAX   ((INT64_C(1) << 39) - 1)
+#define OB_BOOTS_SEEN   8 /* boots whose last seq is kept after switching away */
 #define OB_PENDING_ACKS 64
 
 /* Statements, all prepared once at open. */
@@ -70,7 +71,7 @@ struct tr_outbox {
     int64_t boot_last_seq; /* -1 when none known */
     struct {
         int64_t ref, last_seq;
-    } boots_seen[8]; /* boots switched away from since open, and their last seq */
+    } boots_seen[OB_BOOTS_SEEN]; /* boots switched away from since open, and their last seq */
     size_t boots_seen_next;
 
     /* boot text cache for tr_outbox_next */

@@ -286,7 +286,7 @@ static int switch_boot(struct tr_outbox *ob, const char *boot_id)
     if ((rc = tr_outbox_commit(ob)))
         return rc;
     if (ob->boot_ref) { /* its rows may all be gone by the time we come back */
-        size_t k = ob->boots_seen_next++ % (sizeof ob->boots_seen / sizeof ob->boots_seen[0]);
+        size_t k = ob->boots_seen_next++ % OB_BOOTS_SEEN;
         ob->boots_seen[k].ref = ob->boot_ref;
         ob->boots_seen[k].last_seq = ob->boot_last_seq;
     }
@@ -317,7 +317,7 @@ static int switch_boot(struct tr_outbox *ob, const char *boot_id)
             return tr_outbox_int_db_err(ob, rc, "add boot");
         ref = sqlite3_last_insert_rowid(ob->db);
     }
-    for (size_t k = 0; k < sizeof ob->boots_seen / sizeof ob->boots_seen[0]; k++) {
+    for (size_t k = 0; k < OB_BOOTS_SEEN; k++) {
         if (ob->boots_seen[k].ref == ref && ob->boots_seen[k].last_seq > last)
             last = ob->boots_seen[k].last_seq;
     }
