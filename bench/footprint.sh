@@ -28,6 +28,16 @@
 #   agent_native_rss_private_top the ten largest parts of the native agent's
 #       private memory at the end of its run: a file (library, the agent), or
 #       [heap], [stack], [anon], with its Private_Clean and Private_Dirty kB
+#   agent_native_rss_floor_kb    the baseline, same broker, same sampling:
+#       bench_rss_floor (bench/bench_rss_floor.c), a program that links the
+#       agent's libraries as the agent does and does the least an agent must
+#       do with them (MQTT v5 session, a SQLite outbox written and emptied
+#       10 times a second, cJSON), with the agent's economies; the agent
+#       cannot go below it without other libraries
+#   agent_native_rss_floor_dirty_kb      its Private_Dirty only
+#   agent_native_rss_floor_top   its ten largest parts, as for the agent
+#   agent_native_rss_over_floor_kb       agent minus floor: what the agent's
+#       own code and data cost
 #   footprint_notes              what was missing, and how each figure is made
 # -o FILE merges these keys into FILE (a JSON object, e.g. bench/results.json).
 # Needs: qemu-user, the cross binutils, mosquitto, /usr/bin/python3.
@@ -54,7 +64,7 @@ while [ "$#" -gt 0 ]; do
         shift 2
         ;;
     -h | --help)
-        sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,48p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *)
@@ -129,16 +139,35 @@ aarch64_bytes=$(stripped_size aarch64-linux-gnu "$aarch64_exe")
     note "no $aarch64_exe: build the aarch64 preset (scripts/test aarch64)"
 
 native_exe=
+floor_exe=
 for p in release dev; do
     if [ -x "$root/$p/fieldagent/truckroll-agent" ]; then
         native_exe=$root/$p/fieldagent/truckroll-agent
+        [ -x "$root/$p/bench/bench_rss_floor" ] && floor_exe=$root/$p/bench/bench_rss_floor
         break
     fi
 done
 
+# measure LABEL FN PID LOG READY: FN's kB for PID (max over the run) or null;
+# keeps a copy of its smaps in $work/LABEL, notes an early exit or a LOG
+# without READY (it never connected), then stops PID
+measure() {
+    local label=$1 fn=$2 pid=$3 log=$4 ready=$5 kb
+    kb=$(sample_max "$pid" "$secs" "$fn")
+    cp "/proc/$pid/smaps" "$work/$label/smaps" 2>/dev/null # where it is, at the end of the run
+    if ! kill -0 "$pid" 2>/dev/null; then
+        note "$label exited early: $(tail -1 "$log")"
+        kb=null
+    elif ! grep -q "$ready" "$log"; then
+        note "$label did not connect to the broker within ${secs}s"
+    fi
+    tr_stop_pid "$pid"
+    echo "$kb"
+}
+
 # run_agent LABEL FN CMD... -> FN's kB (max over the run) or null
 run_agent() {
-    local label=$1 fn=$2 pid kb
+    local label=$1 fn=$2
     shift 2
     local d=$work/$label
     mkdir -p "$d"
@@ -147,17 +176,17 @@ run_agent() {
         --gps.replay_speed=60 --gps.replay_loop=true --store.path="$d/outbox.db" \
         --control.socket="$d/control.sock" --log.level=info -c "$work/empty.conf" \
         >"$d/agent.log" 2>&1 &
-    pid=$!
-    kb=$(sample_max "$pid" "$secs" "$fn")
-    cp "/proc/$pid/smaps" "$d/smaps" 2>/dev/null # where it is, at the end of the run
-    if ! kill -0 "$pid" 2>/dev/null; then
-        note "$label agent exited early: $(tail -1 "$d/agent.log")"
-        kb=null
-    elif ! grep -q "connected to the broker" "$d/agent.log"; then
-        note "$label agent did not connect to the broker within ${secs}s"
-    fi
-    tr_stop_pid "$pid"
-    echo "$kb"
+    measure "$label" "$fn" $! "$d/agent.log" "connected to the broker"
+}
+
+# run_floor LABEL FN -> FN's kB for bench_rss_floor beside the agent (the
+# agent's libraries doing the least an agent must do), or null
+run_floor() {
+    local d=$work/$1
+    mkdir -p "$d"
+    "$floor_exe" --port "$TR_BROKER_PORT" --user fp-agent --password-file "$work/agent.pw" \
+        --db "$d/floor.db" --seconds $((secs + 10)) >"$d/floor.log" 2>&1 &
+    measure "$1" "$2" $! "$d/floor.log" "^connected"
 }
 
 # A freshly linked binary's pages are still dirty in the page cache until
@@ -169,6 +198,8 @@ dirty=null
 baseline=null
 native_rss=null
 native_dirty=null
+floor_rss=null
+floor_dirty=null
 if [ "$armhf_bytes" != null ] || [ -n "$native_exe" ]; then
     printf 'fp-agent-password-0123456789\n' >"$work/agent.pw"
     : >"$work/empty.conf"
@@ -197,17 +228,24 @@ if [ "$armhf_bytes" != null ] || [ -n "$native_exe" ]; then
             native_rss=$(run_agent native private_kb "$native_exe")
             native_dirty=$(run_agent native-dirty dirty_kb "$native_exe")
         fi
+        if [ -n "$floor_exe" ]; then
+            floor_rss=$(run_floor floor private_kb)
+            floor_dirty=$(run_floor floor-dirty dirty_kb)
+        fi
     fi
 fi
 [ -z "$native_exe" ] && note "no native agent in $root/release or $root/dev"
+[ -n "$native_exe" ] && [ -z "$floor_exe" ] &&
+    note "no bench_rss_floor beside $native_exe (build its bench targets)"
 
 mapfile -t notes <"$work/notes"
 /usr/bin/python3 - "$outfile" "$armhf_bytes" "$aarch64_bytes" "$rss" "$baseline" \
-    "$native_rss" "$native_exe" "$qemu_rss" "$dirty" "$native_dirty" "$work/native/smaps" \
+    "$native_rss" "$native_exe" "$qemu_rss" "$dirty" "$native_dirty" "$work/native/smaps" "$floor_rss" "$floor_dirty" "$work/floor/smaps" \
     "${notes[@]}" <<'PY'
 import json, os, re, sys
-out, armhf, aarch64, rss, base, native, native_exe, qemu_rss, dirty, native_dirty, smaps = sys.argv[1:12]
-notes = sys.argv[12:]
+(out, armhf, aarch64, rss, base, native, native_exe, qemu_rss, dirty, native_dirty, smaps,
+ floor, floor_dirty, floor_smaps) = sys.argv[1:15]
+notes = sys.argv[15:]
 
 def top(path, n=10):
     """The n largest private parts of a process from a copy of its smaps."""
@@ -240,6 +278,10 @@ r = {
     "agent_native_rss_private_dirty_kb": num(native_dirty),
     "agent_native_rss_private_top": top(smaps),
     "agent_native_exe": native_exe or None,
+    "agent_native_rss_floor_kb": num(floor),
+    "agent_native_rss_floor_dirty_kb": num(floor_dirty),
+    "agent_native_rss_floor_top": top(floor_smaps),
+    "agent_native_rss_over_floor_kb": (num(native) - num(floor)) if num(native) and num(floor) else None,
     "footprint_notes": notes + [
         "agent_armhf_rss_private_kb: Private_Clean+Private_Dirty of the guest's mappings "
         "(below 4 GiB) in the qemu-arm process, highest sample while replaying a GPX track "
@@ -256,7 +298,11 @@ r = {
         "Private_Clean is mostly library code no other process on this host maps "
         "(libsqlite3 ~1.3 MB, libstdc++ ~0.9 MB pulled in by libgps, libcrypto ~0.4 MB "
         "when measured on 2026-12-04); agent_native_rss_private_dirty_kb: Private_Dirty "
-        "alone (heap, stacks, data, relocations)"],
+        "alone (heap, stacks, data, relocations)",
+        "agent_native_rss_floor_kb: the same for bench_rss_floor, the agent's libraries "
+        "(libgps, libsqlite3, libpaho-mqtt3as, libcjson from Debian 12) doing the least an "
+        "agent must do, beside the agent against the same broker; "
+        "agent_native_rss_over_floor_kb is the agent's own share"],
 }
 print(json.dumps(r, indent=2))
 if out:
