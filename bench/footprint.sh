@@ -38,6 +38,9 @@
 #   agent_native_rss_floor_top   its ten largest parts, as for the agent
 #   agent_native_rss_over_floor_kb       agent minus floor: what the agent's
 #       own code and data cost
+#   agent_native_rss_floor_no_gps_kb, agent_native_rss_floor_no_gps_no_tls_kb
+#       the floor without libgps, and without libgps and OpenSSL (paho-mqtt3a):
+#       what those libraries cost (the agent needs both)
 #   footprint_notes              what was missing, and how each figure is made
 # -o FILE merges these keys into FILE (a JSON object, e.g. bench/results.json).
 # Needs: qemu-user, the cross binutils, mosquitto, /usr/bin/python3.
@@ -64,7 +67,7 @@ while [ "$#" -gt 0 ]; do
         shift 2
         ;;
     -h | --help)
-        sed -n '2,48p' "$0" | sed 's/^# \{0,1\}//'
+        sed -n '2,46p' "$0" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *)
@@ -179,12 +182,13 @@ run_agent() {
     measure "$label" "$fn" $! "$d/agent.log" "connected to the broker"
 }
 
-# run_floor LABEL FN -> FN's kB for bench_rss_floor beside the agent (the
-# agent's libraries doing the least an agent must do), or null
+# run_floor LABEL FN [EXE] -> FN's kB for EXE (default bench_rss_floor: the
+# agent's libraries doing the least an agent must do) beside the agent, or null
 run_floor() {
-    local d=$work/$1
+    local d=$work/$1 exe=${3:-$floor_exe}
+    [ -x "$exe" ] || { echo null; return; }
     mkdir -p "$d"
-    "$floor_exe" --port "$TR_BROKER_PORT" --user fp-agent --password-file "$work/agent.pw" \
+    "$exe" --port "$TR_BROKER_PORT" --user fp-agent --password-file "$work/agent.pw" \
         --db "$d/floor.db" --seconds $((secs + 10)) >"$d/floor.log" 2>&1 &
     measure "$1" "$2" $! "$d/floor.log" "^connected"
 }
@@ -200,6 +204,8 @@ native_rss=null
 native_dirty=null
 floor_rss=null
 floor_dirty=null
+floor_nogps=null
+floor_nogps_notls=null
 if [ "$armhf_bytes" != null ] || [ -n "$native_exe" ]; then
     printf 'fp-agent-password-0123456789\n' >"$work/agent.pw"
     : >"$work/empty.conf"
@@ -231,6 +237,8 @@ if [ "$armhf_bytes" != null ] || [ -n "$native_exe" ]; then
         if [ -n "$floor_exe" ]; then
             floor_rss=$(run_floor floor private_kb)
             floor_dirty=$(run_floor floor-dirty dirty_kb)
+            floor_nogps=$(run_floor floor-nogps private_kb "${floor_exe}_no_gps")
+            floor_nogps_notls=$(run_floor floor-nogps-notls private_kb "${floor_exe}_no_gps_no_tls")
         fi
     fi
 fi
@@ -241,11 +249,12 @@ fi
 mapfile -t notes <"$work/notes"
 /usr/bin/python3 - "$outfile" "$armhf_bytes" "$aarch64_bytes" "$rss" "$baseline" \
     "$native_rss" "$native_exe" "$qemu_rss" "$dirty" "$native_dirty" "$work/native/smaps" "$floor_rss" "$floor_dirty" "$work/floor/smaps" \
+    "$floor_nogps" "$floor_nogps_notls" \
     "${notes[@]}" <<'PY'
 import json, os, re, sys
 (out, armhf, aarch64, rss, base, native, native_exe, qemu_rss, dirty, native_dirty, smaps,
- floor, floor_dirty, floor_smaps) = sys.argv[1:15]
-notes = sys.argv[15:]
+ floor, floor_dirty, floor_smaps, floor_nogps, floor_nogps_notls) = sys.argv[1:17]
+notes = sys.argv[17:]
 
 def top(path, n=10):
     """The n largest private parts of a process from a copy of its smaps."""
@@ -281,6 +290,8 @@ r = {
     "agent_native_rss_floor_kb": num(floor),
     "agent_native_rss_floor_dirty_kb": num(floor_dirty),
     "agent_native_rss_floor_top": top(floor_smaps),
+    "agent_native_rss_floor_no_gps_kb": num(floor_nogps),
+    "agent_native_rss_floor_no_gps_no_tls_kb": num(floor_nogps_notls),
     "agent_native_rss_over_floor_kb": (num(native) - num(floor)) if num(native) and num(floor) else None,
     "footprint_notes": notes + [
         "agent_armhf_rss_private_kb: Private_Clean+Private_Dirty of the guest's mappings "
