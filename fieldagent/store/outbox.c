@@ -21,8 +21,6 @@ static const char *const stmt_sql[OB_NSTMT] = {
     [OB_BEGIN] = "BEGIN IMMEDIATE",
     [OB_COMMIT] = "COMMIT",
     [OB_ROLLBACK] = "ROLLBACK",
-    [OB_SYNC_FULL] = "PRAGMA synchronous=FULL",
-    [OB_SYNC_NORMAL] = "PRAGMA synchronous=NORMAL",
     [OB_INS_EVENT] = "INSERT INTO events(id,topic,payload) VALUES(?1,?2,?3)",
     [OB_INS_FIX] = "INSERT INTO fixes(id,boot,seq,t,lat,lon,mode,acc,speed,heading)"
                    " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
@@ -121,6 +119,21 @@ int tr_outbox_int_exec(struct tr_outbox *ob, enum ob_stmt which)
     } while (rc == SQLITE_ROW);
     sqlite3_reset(s);
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+int tr_outbox_int_set_sync(struct tr_outbox *ob, bool full)
+{
+    int rc;
+
+    /* A PRAGMA takes effect when it is prepared, not when a prepared
+     * statement is stepped again: run it anew each time the level changes. */
+    if (ob->sync_full == full)
+        return SQLITE_OK;
+    rc = sqlite3_exec(ob->db, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", NULL,
+                      NULL, NULL);
+    if (rc == SQLITE_OK)
+        ob->sync_full = full;
+    return rc;
 }
 
 int64_t tr_outbox_int_cap(const struct tr_outbox *ob)
@@ -284,6 +297,7 @@ static int setup(struct tr_outbox *ob, const char *path)
     if ((rc = exec_sql(ob, "PRAGMA journal_mode=WAL")) ||
         (rc = exec_sql(ob, "PRAGMA synchronous=NORMAL")))
         return rc;
+    ob->sync_full = false;
     for (int i = 0; i < OB_NSTMT; i++) {
         rc = sqlite3_prepare_v3(ob->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &ob->st[i],
                                 NULL);

@@ -31,8 +31,6 @@ enum ob_stmt {
     OB_BEGIN,
     OB_COMMIT,
     OB_ROLLBACK,
-    OB_SYNC_FULL,
-    OB_SYNC_NORMAL,
     OB_INS_EVENT,
     OB_INS_FIX,
     OB_INS_BOOT,
@@ -85,6 +83,7 @@ struct tr_outbox {
     int64_t pending_since; /* now_ms of the first flush that saw pending work; -1 */
 
     int64_t thinned, dropped, commits;
+    bool sync_full; /* synchronous=FULL now in force (else NORMAL) */
 
     char *payload; /* event payload handed out by tr_outbox_next */
     size_t payload_cap;
@@ -99,6 +98,9 @@ int tr_outbox_int_fail(struct tr_outbox *ob, int code, const char *fmt, ...)
 /* Step a statement that returns no rows (or whose rows are ignored) and reset
  * it. Returns SQLITE_DONE / SQLITE_OK as SQLITE_OK, else SQLite's code. */
 int tr_outbox_int_exec(struct tr_outbox *ob, enum ob_stmt which);
+/* Make synchronous FULL or NORMAL for the next transaction (outside one).
+ * Returns SQLITE_OK or SQLite's code. */
+int tr_outbox_int_set_sync(struct tr_outbox *ob, bool full);
 /* The positions allowed now (max_positions and the byte budget). */
 int64_t tr_outbox_int_cap(const struct tr_outbox *ob);
 /* Commit the buffered positions and pending acks, plus an event when topic is

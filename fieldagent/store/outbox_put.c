@@ -217,7 +217,7 @@ int tr_outbox_int_commit(struct tr_outbox *ob, const char *topic, const void *pa
         return TR_OUTBOX_OK;
     }
     tx.n_insert = ob->nbuf;
-    rc = tr_outbox_int_exec(ob, full ? OB_SYNC_FULL : OB_SYNC_NORMAL);
+    rc = tr_outbox_int_set_sync(ob, full);
     if (rc != SQLITE_OK)
         return tr_outbox_int_db_err(ob, rc, "commit");
     rc = tr_outbox_int_exec(ob, OB_BEGIN);

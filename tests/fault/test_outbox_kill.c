@@ -22,6 +22,7 @@
  * against the model kept in STATE between rounds.
  */
 #include "fieldagent/store/outbox.h"
+#include "tests/fault/outbox_model.h"
 #include "tests/support/check.h"
 
 #include <errno.h>
@@ -56,16 +57,6 @@ static unsigned rnd(unsigned n)
     return (unsigned)(rng_state % n);
 }
 
-static void boot_of(int round, char out[TR_MSG_ID_SIZE])
-{
-    snprintf(out, TR_MSG_ID_SIZE, "b%02d0000000000000000000000000000", round);
-}
-
-static int round_of_boot(const char *boot)
-{
-    return (boot[1] - '0') * 10 + (boot[2] - '0');
-}
-
 /* --- the child --- */
 
 static void say(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -83,15 +74,6 @@ static void say(int fd, const char *fmt, ...)
         _exit(3);
 }
 
-static int event_n(const struct tr_outbox_item *it)
-{
-    char buf[32];
-    size_t n = it->len < sizeof buf - 1 ? it->len : sizeof buf - 1;
-    memcpy(buf, it->payload, n);
-    buf[n] = '\0';
-    return strncmp(buf, "{\"n\":", 5) == 0 ? atoi(buf + 5) : -1;
-}
-
 static void child(int round, int fd)
 {
     struct tr_outbox_limits lim;
@@ -100,7 +82,7 @@ static void child(int round, int fd)
     int64_t seq = 1, committed = 0;
     int ev = 0;
 
-    boot_of(round, boot);
+    om_boot_of(round, boot);
     tr_outbox_limits_default(&lim);
     lim.commit_every = TR_OUTBOX_MAX_BUFFER; /* commits only where this loop says */
     lim.batch_fixes = 20;
@@ -146,13 +128,13 @@ static void child(int round, int fd)
             if (rnd(4) == 0)
                 continue; /* stays in flight */
             if (item.kind == TR_OUTBOX_EVENT) {
-                int n = event_n(&item);
+                int n = om_event_n(&item);
                 say(fd, "a e %d %d\n", n / MAX_EVENTS, n % MAX_EVENTS);
                 if (tr_outbox_ack(ob, item.cookie) || tr_outbox_commit(ob))
                     _exit(8);
                 say(fd, "A e %d %d\n", n / MAX_EVENTS, n % MAX_EVENTS);
             } else {
-                int br = round_of_boot(item.boot_id);
+                int br = om_round_of_boot(item.boot_id);
                 long long lo = (long long)item.fixes[0].seq;
                 long long hi = (long long)item.fixes[item.n_fixes - 1].seq;
                 say(fd, "a l %d %lld %lld\n", br, lo, hi);
@@ -271,7 +253,7 @@ static void verify(int rounds_done, long long *n_checked)
     CHECK_MSG(tr_outbox_check(ob, err, sizeof err) == TR_OUTBOX_OK, "%s", err);
     while ((rc = tr_outbox_next(ob, &item)) == TR_OUTBOX_OK) {
         if (item.kind == TR_OUTBOX_EVENT) {
-            int n = event_n(&item);
+            int n = om_event_n(&item);
             CHECK_MSG(!fixes_started, "event %d after positions", n);
             CHECK_MSG(n > last_ev, "event %d after %lld", n, last_ev);
             if (n >= 0 && n / MAX_EVENTS < ROUNDS)
@@ -281,7 +263,7 @@ static void verify(int rounds_done, long long *n_checked)
         }
         fixes_started = 1;
         for (size_t i = 0; i < item.n_fixes; i++) {
-            int r = round_of_boot(item.boot_id);
+            int r = om_round_of_boot(item.boot_id);
             long long key = (long long)r * MAX_SEQ + item.fixes[i].seq;
             CHECK_MSG(key > last_fix, "position %d/%lld after %lld", r,
                       (long long)item.fixes[i].seq, last_fix);
