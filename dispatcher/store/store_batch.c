@@ -40,6 +40,15 @@ static int exec_cached(struct tr_store *s, int id, const char *sql, const char *
     return st ? tr_store_exec_stmt(s, false, st, what) : rc;
 }
 
+/* A PRAGMA takes effect when it is prepared, not when a cached statement is
+ * stepped again: the synchronous level is set by a fresh statement each time. */
+static int set_sync(struct tr_store *s, bool full)
+{
+    int r = sqlite3_exec(s->db, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
+                         NULL, NULL, NULL);
+    return r == SQLITE_OK ? TR_STORE_OK : tr_store_sqlite_fail(s, false, r, "synchronous");
+}
+
 int tr_store_batch_begin(struct tr_store *s)
 {
     if (!s)
@@ -138,7 +147,7 @@ int tr_store_begin_nosync(struct tr_store *s)
 {
     if (s->batch)
         return tr_store_begin(s, false);
-    int rc = exec_cached(s, ST_SYNC_NORMAL, "PRAGMA synchronous=NORMAL", "synchronous");
+    int rc = set_sync(s, false);
     s->sync_normal = true; /* whatever rc: tr_store_begin restores FULL first */
     if (rc == TR_STORE_OK)
         rc = exec_cached(s, ST_BEGIN, "BEGIN IMMEDIATE", "begin");
@@ -165,7 +174,7 @@ int tr_store_sync_full(struct tr_store *s)
 {
     if (!s->sync_normal)
         return TR_STORE_OK;
-    int rc = exec_cached(s, ST_SYNC_FULL, "PRAGMA synchronous=FULL", "synchronous");
+    int rc = set_sync(s, true);
     if (rc == TR_STORE_OK)
         s->sync_normal = false;
     return rc;

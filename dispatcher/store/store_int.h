@@ -53,8 +53,6 @@ enum tr_store_stmt_id {
     ST_SAVEPOINT,
     ST_RELEASE,
     ST_ROLLBACK_TO,
-    ST_SYNC_NORMAL,
-    ST_SYNC_FULL,
     ST_POS_FIRST, /* positions connection from here on */
     ST_P_BEGIN = ST_POS_FIRST,
     ST_P_COMMIT,
