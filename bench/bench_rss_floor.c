@@ -243,7 +243,7 @@ int main(int argc, char **argv)
     sqlite3 *db;
     sqlite3_stmt *ins = NULL, *del = NULL;
 
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) { /* --name value pairs */
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             printf("usage: bench_rss_floor --port P --user U --password-file F --db PATH\n"
@@ -271,7 +271,6 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench_rss_floor: unknown argument '%s' (try --help)\n", argv[i]);
             return 2;
         }
-        i++;
     }
     if (!port || !user || !pwfile || !dbpath || seconds < 1 || seconds > 3600) {
         fprintf(stderr, "bench_rss_floor: --port, --user, --password-file and --db are needed, "

@@ -634,10 +634,10 @@ int main(int argc, char **argv)
     for (int round = 0; round < ROUNDS && ob; round++) {
         int how = round % 3;
 
-        if (work(round, ob) != 0) {
-            CHECK(!"the workload failed");
+        int worked = work(round, ob);
+        CHECK(worked == 0);
+        if (worked != 0)
             break;
-        }
         for (int i = 0; i < MAX_TRACKS; i++)
             synced_ops += (int64_t)tracks[i].n;
         power_off = true; /* the cut: nothing written from here on reaches the disk */
