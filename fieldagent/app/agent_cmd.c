@@ -180,12 +180,13 @@ static char *jobs_fail(int rc)
     }
 }
 
-/* Encode and store one outgoing event. */
+/* Encode and store one outgoing event. 0, TR_OUTBOX_ERR_DISK_FULL, or -1. */
 static int store_event(struct agent *a, struct tr_msg *m)
 {
     char buf[4096];
     size_t len;
     struct tr_msg_error e;
+    int rc;
 
     agent_msgid(a, m->id, 'e');
     m->ts = agent_now_ms();
@@ -193,11 +194,11 @@ static int store_event(struct agent *a, struct tr_msg *m)
         tr_log_warn("cannot encode %s: %s at %s", tr_msg_type_name(m->type), e.reason, e.field);
         return -1;
     }
-    if (tr_outbox_put_event(a->ob, tr_bus_topic(&a->bus, TR_BUS_EVENT), buf, len, NULL) !=
-        TR_OUTBOX_OK) {
+    rc = tr_outbox_put_event(a->ob, tr_bus_topic(&a->bus, TR_BUS_EVENT), buf, len, NULL);
+    if (rc != TR_OUTBOX_OK) {
         a->c.outbox_errors++;
         tr_log_error("outbox: event not stored: %s", tr_outbox_last_error(a->ob));
-        return -1;
+        return rc == TR_OUTBOX_ERR_DISK_FULL ? rc : -1;
     }
     a->p.pump = true;
     return 0;
@@ -237,8 +238,11 @@ static char *job_command(struct agent *a, const struct tr_ctl_req *r, int64_t no
         a->state_dirty = a->state_dirty || rc == TR_JOBS_ERR_STALE;
         return jobs_fail(rc);
     }
-    if (store_event(a, &m) != 0) {
+    if ((rc = store_event(a, &m)) != 0) {
         a->jobs = saved;
+        if (rc == TR_OUTBOX_ERR_DISK_FULL)
+            return fail("storage_full", "the device's storage is full: nothing was sent or "
+                                        "changed; free some space and try again");
         return fail("internal", "could not store the message (see the agent's log)");
     }
     a->state_dirty = true;

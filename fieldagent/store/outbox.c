@@ -90,6 +90,8 @@ static int map_rc(int rc)
         return TR_OUTBOX_ERR_CORRUPT;
     case SQLITE_NOTADB:
         return TR_OUTBOX_ERR_NOT_OUTBOX;
+    case SQLITE_FULL:
+        return TR_OUTBOX_ERR_DISK_FULL;
     default:
         return TR_OUTBOX_ERR_IO;
     }
@@ -459,6 +461,8 @@ const char *tr_outbox_strerror(int err)
         return "out of memory";
     case TR_OUTBOX_ERR_BUSY:
         return "outbox in use by another process";
+    case TR_OUTBOX_ERR_DISK_FULL:
+        return "no space left on the device's storage";
     default:
         return "unknown outbox error";
     }

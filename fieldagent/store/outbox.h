@@ -69,7 +69,7 @@
 enum tr_outbox_err {
     TR_OUTBOX_OK = 0,
     TR_OUTBOX_ERR_INVALID = 1,    /* bad argument: NULL, bad boot id, fix out of range, ... */
-    TR_OUTBOX_ERR_IO = 2,         /* cannot open, read or write the file (disk full, ...) */
+    TR_OUTBOX_ERR_IO = 2,         /* cannot open, read or write the file */
     TR_OUTBOX_ERR_NOT_OUTBOX = 3, /* the file is not an SQLite database, or another app's */
     TR_OUTBOX_ERR_VERSION = 4,    /* written by a newer agent (schema version unknown) */
     TR_OUTBOX_ERR_CORRUPT = 5,    /* SQLite found the database corrupt */
@@ -77,7 +77,8 @@ enum tr_outbox_err {
     TR_OUTBOX_ERR_ORDER = 7,      /* seq not above the last seq of this boot */
     TR_OUTBOX_ERR_EMPTY = 8,      /* tr_outbox_next: nothing to send now */
     TR_OUTBOX_ERR_NOMEM = 9,
-    TR_OUTBOX_ERR_BUSY = 10, /* the file is locked by another process */
+    TR_OUTBOX_ERR_BUSY = 10,      /* the file is locked by another process */
+    TR_OUTBOX_ERR_DISK_FULL = 11, /* no space left on the storage (SQLITE_FULL): nothing stored */
 };
 
 /* Schema version written to PRAGMA user_version. */

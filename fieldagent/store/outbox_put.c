@@ -76,7 +76,8 @@ static int apply_acks(struct tr_outbox *ob, struct ob_tx *tx)
 }
 
 /* Delete every other position (the 2nd, 4th, ...) among the `region` oldest
- * ones not in flight. Returns how many were deleted, or -1 on error. */
+ * ones not in flight. Returns how many were deleted, or minus an enum
+ * tr_outbox_err on error. */
 static int64_t thin_pass(struct tr_outbox *ob, int64_t region)
 {
     int64_t ids[OB_THIN_CHUNK];
@@ -92,10 +93,8 @@ static int64_t thin_pass(struct tr_outbox *ob, int64_t region)
         while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < OB_THIN_CHUNK)
             ids[n++] = sqlite3_column_int64(s, 0);
         sqlite3_reset(s);
-        if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-            tr_outbox_int_db_err(ob, rc, "thin");
-            return -1;
-        }
+        if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+            return -tr_outbox_int_db_err(ob, rc, "thin");
         if (n == 0)
             break;
         for (int i = 0; i < n; i++) {
@@ -103,10 +102,8 @@ static int64_t thin_pass(struct tr_outbox *ob, int64_t region)
                 continue;
             sqlite3_bind_int64(ob->st[OB_DEL_FIX], 1, ids[i]);
             rc = tr_outbox_int_exec(ob, OB_DEL_FIX);
-            if (rc != SQLITE_OK) {
-                tr_outbox_int_db_err(ob, rc, "thin");
-                return -1;
-            }
+            if (rc != SQLITE_OK)
+                return -tr_outbox_int_db_err(ob, rc, "thin");
             removed++;
         }
         cursor = ids[n - 1];
@@ -137,7 +134,7 @@ static int make_room(struct tr_outbox *ob, struct ob_tx *tx)
             break;
         removed = thin_pass(ob, thinnable / 2 < 2 ? 2 : thinnable / 2);
         if (removed < 0)
-            return TR_OUTBOX_ERR_IO;
+            return (int)-removed;
         if (removed == 0)
             break;
         need -= removed;

@@ -3,8 +3,8 @@
  * SD card that filled up). SQLite runs on tests/fault/faultvfs.h with
  * disk_full set for a while: a write that would make a file longer fails as
  * ENOSPC does. Over a random workload of puts, acks, commits and requeues:
- *   - every call either succeeds or fails with TR_OUTBOX_ERR_IO and a message
- *     that says the disk is full; nothing crashes;
+ *   - every call either succeeds or fails with TR_OUTBOX_ERR_DISK_FULL and a
+ *     message that says the disk is full; nothing crashes;
  *   - a call that failed changed nothing: an event refused is never sent, a
  *     position refused is never sent (its seq is put again, as the agent
  *     does), acks refused are kept and applied later;
@@ -56,7 +56,8 @@ static void count(struct tally *t, struct tr_outbox *ob, int rc, bool full)
 {
     if (rc == TR_OUTBOX_OK) {
         t->ok++;
-    } else if (full && rc == TR_OUTBOX_ERR_IO && strstr(tr_outbox_last_error(ob), "full")) {
+    } else if (full && rc == TR_OUTBOX_ERR_DISK_FULL &&
+               strstr(tr_outbox_last_error(ob), "disk is full")) {
         t->refused++;
     } else {
         t->other++;
