@@ -460,16 +460,16 @@ void tr_store_close(struct tr_store *s)
 
 static int check_one(struct tr_store *s, sqlite3 *db, const char *label)
 {
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *st = NULL; /* errors are read from db itself (pos: the positions file) */
     int rc = sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL);
     int code = TR_STORE_OK;
     if (rc != SQLITE_OK) {
-        code = tr_store_sqlite_fail(s, false, rc, label);
+        code = tr_store_sqlite_fail(s, db == s->pos, rc, label);
         goto out;
     }
     rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
-        code = tr_store_sqlite_fail(s, false, rc, label);
+        code = tr_store_sqlite_fail(s, db == s->pos, rc, label);
         goto out;
     }
     const char *res = (const char *)sqlite3_column_text(st, 0);
@@ -488,7 +488,7 @@ static int check_one(struct tr_store *s, sqlite3 *db, const char *label)
             s, false, TR_STORE_ERR_CORRUPT, "%s: foreign_key_check: table %s row %lld", label,
             (const char *)sqlite3_column_text(st, 0), (long long)sqlite3_column_int64(st, 1));
     } else if (rc != SQLITE_DONE) {
-        code = tr_store_sqlite_fail(s, false, rc, label);
+        code = tr_store_sqlite_fail(s, db == s->pos, rc, label);
     }
 out:
     sqlite3_finalize(st);

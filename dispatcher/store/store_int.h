@@ -67,6 +67,7 @@ enum tr_store_stmt_id {
     ST_P_MIN,
     ST_P_DELETE,
     ST_P_PRUNE_LAST,
+    ST_P_PRUNE_MARK,
     ST_P_COUNT,
     ST_COUNT
 };

@@ -380,6 +380,20 @@ int tr_store_positions_prune(struct tr_store *s, int64_t cutoff_ms, size_t max_r
         if (rc != TR_STORE_OK)
             goto fail;
     }
+    if (n > 0) {
+        /* rowids are max + 1: with the newest rows gone, new ones can get
+         * ids at or below folded_upto, and the fold at open would skip them */
+        sqlite3_stmt *st =
+            tr_store_stmt(s, ST_P_PRUNE_MARK,
+                          "UPDATE meta SET value = min(value, (SELECT coalesce(max(rowid), 0) FROM"
+                          " pos_history)) WHERE key = 'folded_upto'",
+                          &rc);
+        if (!st)
+            goto fail;
+        rc = tr_store_exec_stmt(s, true, st, "prune mark");
+        if (rc != TR_STORE_OK)
+            goto fail;
+    }
     rc = tr_store_commit(s, true);
     if (rc == TR_STORE_OK)
         *deleted = n;

@@ -673,7 +673,7 @@ static struct tr_store_position pos(const char *agent, const char *boot, int64_t
 
 struct hw {
     int n;
-    int64_t a1, a2, b1;
+    int64_t a1, a2, a3, b1;
 };
 
 static int hw_cb(void *ctx, const char *agent, const char *boot, int64_t seq)
@@ -684,6 +684,8 @@ static int hw_cb(void *ctx, const char *agent, const char *boot, int64_t seq)
         h->a1 = seq;
     if (strcmp(agent, "a") == 0 && strcmp(boot, "boot2") == 0)
         h->a2 = seq;
+    if (strcmp(agent, "a") == 0 && strcmp(boot, "boot3") == 0)
+        h->a3 = seq;
     if (strcmp(agent, "b") == 0 && strcmp(boot, "boot1") == 0)
         h->b1 = seq;
     return 0;
@@ -755,6 +757,21 @@ static void test_positions(void)
     CHECK(tr_store_positions_high_water(s, hw_cb, &h, NULL) == TR_STORE_OK);
     CHECK(h.n == 3 && h.a1 == 9 && h.a2 == 1 && h.b1 == 8);
     CHECK(tr_store_check(s) == TR_STORE_OK);
+    /* everything pruned, then rows appended and a crash before the next
+     * flush: the new rows reuse low rowids, and the fold must still take them */
+    do {
+        CHECK(tr_store_positions_prune(s, T0 + 10000000, 100, &del) == TR_STORE_OK);
+    } while (del == 100);
+    CHECK(tr_store_positions_count(s, &count) == TR_STORE_OK && count == 0);
+    struct tr_store_position again = pos("a", "boot3", 4, T0 + 20000000);
+    CHECK(tr_store_positions_append(s, &again, 1, NULL) == TR_STORE_OK);
+    tr_store_close(s);
+    s = open_store("pos.db");
+    if (!s)
+        return;
+    memset(&h, 0, sizeof h);
+    CHECK(tr_store_positions_high_water(s, hw_cb, &h, NULL) == TR_STORE_OK);
+    CHECK(h.a3 == 4);
     tr_store_close(s);
 }
 
