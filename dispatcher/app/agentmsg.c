@@ -67,11 +67,16 @@ void tr_agentmsg_error(struct app *a, const char *agent_id, const char *corr,
 static void on_presence(struct app *a, const struct tr_route_msg *rm, int64_t now_ms)
 {
     const struct tr_presence *p = &rm->msg.u.presence;
-    if (tr_agents_duplicate(a->senders, rm->agent_id, rm->msg.id)) {
+    bool will = !p->online && p->has_reason && p->reason == TR_PRESENCE_WILL;
+    /* a last will is dated when its connection began, and repeated under
+     * the same id after a reconnect: see tr_agents_will_stale (going
+     * offline twice changes nothing, so no dedupe either) */
+    if (!will && tr_agents_duplicate(a->senders, rm->agent_id, rm->msg.id)) {
         atomic_fetch_add(&a->n.duplicates, 1);
         return;
     }
-    if (tr_agents_presence_stale(a->senders, rm->agent_id, p->boot_id, rm->msg.ts)) {
+    if (will ? tr_agents_will_stale(a->senders, rm->agent_id, p->boot_id)
+             : tr_agents_presence_stale(a->senders, rm->agent_id, p->boot_id, rm->msg.ts)) {
         atomic_fetch_add(&a->n.stale_presence, 1);
         return;
     }

@@ -205,6 +205,12 @@ bool tr_agents_presence_stale(struct tr_agents *a, const char *agent, const char
     return false;
 }
 
+bool tr_agents_will_stale(struct tr_agents *a, const char *agent, const char *boot_id)
+{
+    struct sender *s = get(a, agent, false);
+    return s && boot_id && s->has_presence && strcmp(s->boot, boot_id) != 0;
+}
+
 const char *tr_agents_boot(const struct tr_agents *a, const char *agent)
 {
     if (!a || !agent || strlen(agent) >= KEY_SIZE)

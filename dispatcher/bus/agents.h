@@ -64,6 +64,15 @@ bool tr_agents_duplicate(struct tr_agents *a, const char *sender, const char *ms
  * agent's current boot and returns false. */
 bool tr_agents_presence_stale(struct tr_agents *a, const char *agent, const char *boot_id,
                               int64_t ts);
+
+/* Ordering for a last will (presence offline, reason "will"). The broker
+ * publishes it when the connection it was armed on dies, and the agent
+ * encoded it at connect, so it is dated before the presence the agent sent
+ * after connecting, and a process re-arms the same will (same id) at every
+ * reconnect: neither the ts order nor the id dedupe of other presence
+ * applies. It is the last word of its boot: stale (true) only when another
+ * boot has spoken since. Records nothing. */
+bool tr_agents_will_stale(struct tr_agents *a, const char *agent, const char *boot_id);
 /* The boot of the last presence applied, or NULL. Valid until the next call. */
 const char *tr_agents_boot(const struct tr_agents *a, const char *agent);
 

@@ -12,7 +12,10 @@
  *     empty of events;
  *   - with --decline 1 every offer is declined with a reason, and the job
  *     waits as unassigned once both candidates said no;
- *   - with --fail 1 the job ends failed, with the simulator's note.
+ *   - with --fail 1 the job ends failed, with the simulator's note;
+ *   - the simulator SIGKILLed: the broker publishes each agent's last will
+ *     (armed at connect, so dated before the presence sent after it) and
+ *     the dispatcher takes it: the agents are offline at once.
  *
  * argv: truckrolld, truckroll-sim, the tracks dir. Every wait is bounded;
  * nothing is asserted about elapsed time.
@@ -272,6 +275,29 @@ static void test_fail(void)
     cJSON_Delete(j);
 }
 
+static void test_will(void)
+{
+    char fleet[320];
+    struct sim s;
+    int st = 0;
+
+    snprintf(fleet, sizeof fleet, "%s/fleet-d.csv", tmp);
+    CHECK(write_fleet(fleet, "sd", 2, "sim-will") == 0);
+    enroll("sd", 2, "sim-will");
+    CHECK(sim_start(&s, fleet, "d", NULL) == 0);
+    wait_available("sd", 2);
+    kill(s.pid, SIGKILL); /* the sockets close without an MQTT DISCONNECT */
+    waitpid(s.pid, &st, 0);
+    s.pid = 0;
+    for (int i = 1; i <= 2; i++) {
+        char id[64];
+        snprintf(id, sizeof id, "sd-%d", i);
+        /* well before any silence timeout: only the will can do it */
+        CHECK_MSG(trd_wait_available(con, id, false, 10000) == 0, "%s offline by its will", id);
+    }
+    CHECK(trd_log_count(&d, "offline (last will") >= 2);
+}
+
 int main(int argc, char **argv)
 {
     const char *const args[] = { "--engine.offer_timeout_ms=20000", NULL };
@@ -296,6 +322,7 @@ int main(int argc, char **argv)
         test_complete();
         test_decline();
         test_fail();
+        test_will();
     }
     trd_console_free(con);
     int failed = check_report("integration.sim_fleet");

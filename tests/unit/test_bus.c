@@ -31,6 +31,12 @@ static void test_agents(void)
     CHECK(tr_agents_presence_stale(a, "x", "b1", 999));
     CHECK(!tr_agents_presence_stale(a, "x", "b1", 1000));
     CHECK(!tr_agents_presence_stale(a, "x", "b2", 10)); /* a new boot starts over */
+    /* a will of the current boot applies however old its ts; one of an
+     * earlier boot does not; a will records nothing */
+    CHECK(!tr_agents_will_stale(a, "x", "b2"));
+    CHECK(tr_agents_will_stale(a, "x", "b1"));
+    CHECK(!tr_agents_will_stale(a, "nobody-yet", "b9"));
+    CHECK(!tr_agents_presence_stale(a, "x", "b2", 11));
     CHECK(strcmp(tr_agents_boot(a, "x"), "b2") == 0);
     CHECK(tr_agents_boot(a, "nobody") == NULL);
     /* seq high-water per (agent, boot) */
