@@ -188,10 +188,39 @@ static int usage_error(const char *msg)
     return 2;
 }
 
+#define WATCH_OFFERS 16 /* offer ids remembered from one screen to the next */
+
+/* True when an offer in the jobs answer was not on the last screen (any
+ * pending offer, not only the soonest one status shows); seen becomes this
+ * screen's offers. */
+static bool new_offer(const cJSON *jobs, char seen[][TR_MSG_ID_SIZE], size_t *n_seen)
+{
+    char now[WATCH_OFFERS][TR_MSG_ID_SIZE];
+    const cJSON *it;
+    size_t n = 0;
+    bool fresh = false;
+
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(jobs, "offers"))
+    {
+        const char *id = str(it, "offer_id");
+        bool known = false;
+        if (n == WATCH_OFFERS)
+            break;
+        for (size_t k = 0; k < *n_seen && !known; k++)
+            known = strcmp(seen[k], id) == 0;
+        fresh = fresh || !known;
+        snprintf(now[n++], TR_MSG_ID_SIZE, "%s", id);
+    }
+    memcpy(seen, now, n * sizeof now[0]);
+    *n_seen = n;
+    return fresh;
+}
+
 static int watch(const char *path, long count, long interval_ms)
 {
     struct conn c;
-    char seen_offer[TR_MSG_ID_SIZE] = "";
+    char seen[WATCH_OFFERS][TR_MSG_ID_SIZE];
+    size_t n_seen = 0;
     int rc = 0;
 
     if (conn_open(&c, path) != 0)
@@ -204,12 +233,9 @@ static int watch(const char *path, long count, long interval_ms)
             fprintf(stderr, "truckroll-agent: the agent stopped answering\n");
             rc = 3;
         } else {
-            const cJSON *offer = cJSON_GetObjectItemCaseSensitive(rs, "offer");
             fputs("\033[H\033[2J", stdout);
-            if (offer && strcmp(str(offer, "offer_id"), seen_offer) != 0) {
+            if (new_offer(rj, seen, &n_seen))
                 fputc('\a', stdout); /* a new offer: ring the terminal bell */
-                snprintf(seen_offer, sizeof seen_offer, "%s", str(offer, "offer_id"));
-            }
             print_status(stdout, rs);
             fputs("\n", stdout);
             print_jobs(stdout, rj);

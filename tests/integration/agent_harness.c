@@ -279,25 +279,44 @@ int ah_wait_status(const struct ah_agent *a, const char *path, double want, int 
     return ah_status_num(a, path) >= want;
 }
 
-int ah_cli(const struct ah_agent *a, const struct ah_exec *x, char *out, size_t cap, ...)
+static pid_t cli_spawn(const struct ah_agent *a, const struct ah_exec *x, const char *out_path,
+                       va_list ap)
 {
     const char *argv[40];
-    char path[400];
-    int n = 0, st = 0, rc = -1;
-    va_list ap;
+    int n = 0;
     const char *s;
 
     for (int i = 0; i < x->n; i++)
         argv[n++] = x->argv[i];
-    va_start(ap, cap);
     while ((s = va_arg(ap, const char *)) != NULL && n < 34)
         argv[n++] = s;
-    va_end(ap);
     argv[n++] = "--socket";
     argv[n++] = a->sock;
     argv[n] = NULL;
+    return spawn(argv, out_path, 0);
+}
+
+pid_t ah_cli_start(const struct ah_agent *a, const struct ah_exec *x, const char *out_path, ...)
+{
+    va_list ap;
+    pid_t pid;
+
+    va_start(ap, out_path);
+    pid = cli_spawn(a, x, out_path, ap);
+    va_end(ap);
+    return pid > 0 ? pid : -1;
+}
+
+int ah_cli(const struct ah_agent *a, const struct ah_exec *x, char *out, size_t cap, ...)
+{
+    char path[400];
+    int st = 0, rc = -1;
+    va_list ap;
+
     snprintf(path, sizeof path, "%s/cli.out", a->dir);
-    pid_t pid = spawn(argv, path, 0);
+    va_start(ap, cap);
+    pid_t pid = cli_spawn(a, x, path, ap);
+    va_end(ap);
     if (pid <= 0)
         return -1;
     for (long long until = trt_now_ms() + 30000; trt_now_ms() < until;) {

@@ -16,9 +16,11 @@
  */
 #define _GNU_SOURCE
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tests/integration/agent_harness.h"
@@ -107,6 +109,34 @@ static void test_presence(void)
     ah_observer_stop(&o);
     ah_agent_cleanup(&a);
     trt_broker_stop(&b);
+}
+
+/* Bounded wait until file path contains needle; 1 when it does. */
+static int file_has(const char *path, const char *needle, int timeout_ms)
+{
+    for (long long until = trt_now_ms() + timeout_ms; trt_now_ms() < until; trt_sleep_ms(20)) {
+        char buf[65536];
+        FILE *f = fopen(path, "r");
+        size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+        if (f)
+            fclose(f);
+        buf[n] = '\0';
+        if (strstr(buf, needle))
+            return 1;
+    }
+    return 0;
+}
+
+/* Terminal bells in file path. */
+static int bells(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    int c, n = 0;
+    while (f && (c = fgetc(f)) != EOF)
+        n += c == '\a';
+    if (f)
+        fclose(f);
+    return n;
 }
 
 static int event_is(struct ah_observer *o, int i, const char *what)
@@ -209,6 +239,32 @@ static void test_offers(void)
     CHECK(ah_cli(&a, &X, out, sizeof out, "decline", "o-4", "--reason", "too_far", "--note",
                  "bridge closed", NULL) == 0);
     CHECK(ah_wait_int(&o, &o.n_events, 5, WAIT) && event_is(&o, 4, "offer_answer:decline"));
+
+    /* watch rings for each new offer, also one behind an earlier deadline */
+    char wpath[400];
+    snprintf(wpath, sizeof wpath, "%s/watch.out", a.dir);
+    offer_json(msg, sizeof msg, "m-8", id, "o-6", "j-6", ah_wall_ms() + 120000);
+    send_inbox(&o, id, msg);
+    CHECK(ah_wait_status(&a, "pending_offers", 1, WAIT));
+    pid_t w = ah_cli_start(&a, &X, wpath, "watch", "--interval-ms", "100", NULL);
+    CHECK(w > 0 && file_has(wpath, "OFFER o-6", WAIT));
+    offer_json(msg, sizeof msg, "m-9", id, "o-7", "j-7", ah_wall_ms() + 300000);
+    send_inbox(&o, id, msg);
+    CHECK(file_has(wpath, "OFFER o-7", WAIT));
+    if (w > 0) {
+        kill(w, SIGTERM);
+        waitpid(w, NULL, 0);
+    }
+    CHECK_MSG(bells(wpath) == 2, "%d bells for two offers", bells(wpath));
+    for (int i = 6; i <= 7; i++) { /* withdrawn by the dispatcher */
+        snprintf(msg, sizeof msg,
+                 "{\"type\":\"cancellation\",\"id\":\"m-c%d\",\"ts\":%lld,\"agent_id\":\"%s\","
+                 "\"job_id\":\"j-%d\",\"offer_id\":\"o-%d\",\"reason\":\"reassigned\"}",
+                 i, (long long)ah_wall_ms(), id, i, i);
+        send_inbox(&o, id, msg);
+    }
+    CHECK(ah_wait_status(&a, "counters.cancellations", 3, WAIT));
+    CHECK(ah_status_num(&a, "pending_offers") == 0);
 
     /* lapses unanswered */
     offer_json(msg, sizeof msg, "m-7", id, "o-5", "j-5", ah_wall_ms() + 2000);
