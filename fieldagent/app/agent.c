@@ -25,10 +25,11 @@
 #include "common/notify.h"
 #include "fieldagent/app/agent.h"
 
-#define MAX_POLL   (2 + 1 + TR_CONTROL_MAX_CLIENTS)
-#define TICK_MS    1000
-#define EXIT_WAIT  10000 /* exit_after_replay: longest wait for the outbox to drain */
-#define REPLAY_MAX 500   /* replayed fixes handled per loop turn */
+#define MAX_POLL       (2 + 1 + TR_CONTROL_MAX_CLIENTS)
+#define TICK_MS        1000
+#define EXIT_WAIT      10000 /* exit_after_replay: longest wait for the outbox to drain */
+#define STATE_RETRY_MS 10000 /* a failed state save is tried again this much later */
+#define REPLAY_MAX     500   /* replayed fixes handled per loop turn */
 
 int64_t agent_now_ms(void)
 {
@@ -41,6 +42,7 @@ static void shift_update(struct agent *a, int64_t now)
 {
     const struct tr_shift *h = a->has_hours ? a->hours : NULL;
     bool was = a->on_shift;
+    a->shift_at_ms = now;
     a->on_shift = tr_shift_on(a->tz, h, a->n_hours, now);
     if (tr_shift_next_change(a->tz, h, a->n_hours, now, &a->shift_next_ms) != TR_TZ_OK)
         a->shift_next_ms = INT64_MAX;
@@ -147,6 +149,11 @@ static int setup(struct agent *a, int64_t now)
     a->available = s->available;
     agent_state_load(a);
 
+    if (s->store_commit_every > s->store_max_positions / 4) { /* buffered ones cannot be thinned */
+        tr_log_error("store.commit_every %d is over a quarter of store.max_positions %lld",
+                     s->store_commit_every, (long long)s->store_max_positions);
+        return -2;
+    }
     tr_outbox_limits_default(&lim);
     lim.max_positions = s->store_max_positions;
     lim.max_bytes = (int64_t)s->store_max_kib * 1024;
@@ -287,9 +294,11 @@ static void loop(struct agent *a)
         long wd_left = tr_notify_wd_kick(&wd);
         int wait;
 
-        if (a->state_dirty) {
-            a->state_dirty = false;
-            agent_state_save(a);
+        if (a->state_dirty &&
+            (now >= a->state_retry_ms || a->state_retry_ms - now > STATE_RETRY_MS)) {
+            /* kept dirty when the save fails (storage full or gone): tried again */
+            a->state_dirty = agent_state_save(a) != 0;
+            a->state_retry_ms = a->state_dirty ? now + STATE_RETRY_MS : 0;
         }
         fds[n++] = (struct pollfd){ .fd = a->q.pipe_rd, .events = POLLIN };
         if (a->gpsd && tr_gpsd_fd(a->gpsd) >= 0)
@@ -310,7 +319,7 @@ static void loop(struct agent *a)
             tr_log_info("an offer lapsed unanswered");
             a->state_dirty = true;
         }
-        if (now >= a->shift_next_ms)
+        if (now >= a->shift_next_ms || now < a->shift_at_ms) /* or the clock went back */
             shift_update(a, now);
         if (now >= a->tick_next_ms ||
             a->tick_next_ms - now > TICK_MS) { /* or the clock went back */

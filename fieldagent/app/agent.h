@@ -159,6 +159,7 @@ struct agent {
     bool has_hours;
     bool on_shift;
     int64_t shift_next_ms;
+    int64_t shift_at_ms; /* agent clock of the last evaluation (a step back re-evaluates) */
 
     /* presence */
     bool available;
@@ -172,6 +173,7 @@ struct agent {
 
     int64_t tick_next_ms;
     bool state_dirty;
+    int64_t state_retry_ms; /* a failed save is tried again from then */
     struct tr_control *ctl;
     struct agent_counters c;
 };

@@ -280,7 +280,7 @@ int ah_wait_status(const struct ah_agent *a, const char *path, double want, int 
 }
 
 static pid_t cli_spawn(const struct ah_agent *a, const struct ah_exec *x, const char *out_path,
-                       va_list ap)
+                       bool with_socket, va_list ap)
 {
     const char *argv[40];
     int n = 0;
@@ -290,8 +290,10 @@ static pid_t cli_spawn(const struct ah_agent *a, const struct ah_exec *x, const 
         argv[n++] = x->argv[i];
     while ((s = va_arg(ap, const char *)) != NULL && n < 34)
         argv[n++] = s;
-    argv[n++] = "--socket";
-    argv[n++] = a->sock;
+    if (with_socket) {
+        argv[n++] = "--socket";
+        argv[n++] = a->sock;
+    }
     argv[n] = NULL;
     return spawn(argv, out_path, 0);
 }
@@ -302,21 +304,16 @@ pid_t ah_cli_start(const struct ah_agent *a, const struct ah_exec *x, const char
     pid_t pid;
 
     va_start(ap, out_path);
-    pid = cli_spawn(a, x, out_path, ap);
+    pid = cli_spawn(a, x, out_path, true, ap);
     va_end(ap);
     return pid > 0 ? pid : -1;
 }
 
-int ah_cli(const struct ah_agent *a, const struct ah_exec *x, char *out, size_t cap, ...)
+/* Wait (bounded) for pid, copy its output file into out: its exit code. */
+static int cli_finish(pid_t pid, const char *path, char *out, size_t cap)
 {
-    char path[400];
     int st = 0, rc = -1;
-    va_list ap;
 
-    snprintf(path, sizeof path, "%s/cli.out", a->dir);
-    va_start(ap, cap);
-    pid_t pid = cli_spawn(a, x, path, ap);
-    va_end(ap);
     if (pid <= 0)
         return -1;
     for (long long until = trt_now_ms() + 30000; trt_now_ms() < until;) {
@@ -338,6 +335,37 @@ int ah_cli(const struct ah_agent *a, const struct ah_exec *x, char *out, size_t 
         if (f)
             fclose(f);
     }
+    return rc;
+}
+
+static int cli_run(const struct ah_agent *a, const struct ah_exec *x, char *out, size_t cap,
+                   bool with_socket, va_list ap)
+{
+    char path[400];
+
+    snprintf(path, sizeof path, "%s/%s.out", a->dir, with_socket ? "cli" : "run");
+    return cli_finish(cli_spawn(a, x, path, with_socket, ap), path, out, cap);
+}
+
+int ah_cli(const struct ah_agent *a, const struct ah_exec *x, char *out, size_t cap, ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, cap);
+    rc = cli_run(a, x, out, cap, true, ap);
+    va_end(ap);
+    return rc;
+}
+
+int ah_run(const struct ah_agent *a, const struct ah_exec *x, char *out, size_t cap, ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, cap);
+    rc = cli_run(a, x, out, cap, false, ap);
+    va_end(ap);
     return rc;
 }
 

@@ -69,6 +69,8 @@ int ah_wait_status(const struct ah_agent *a, const char *path, double want, int 
 /* Run `truckroll-agent ARGS... --socket SOCK` (args NULL-terminated);
  * stdout into out (may be NULL). Returns the exit code, -1 on failure. */
 int ah_cli(const struct ah_agent *a, const struct ah_exec *x, char *out, size_t cap, ...);
+/* The same without --socket (the daemon itself, a config check). */
+int ah_run(const struct ah_agent *a, const struct ah_exec *x, char *out, size_t cap, ...);
 /* The same without waiting (a `watch`): stdout into out_path; its pid, or -1. */
 pid_t ah_cli_start(const struct ah_agent *a, const struct ah_exec *x, const char *out_path, ...);
 

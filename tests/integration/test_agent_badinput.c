@@ -7,7 +7,8 @@
  * payloads. Control socket: bad JSON, unknown commands, wrong keys and
  * types, missing reasons and notes, NUL bytes and bad UTF-8, an oversize
  * line, silent and half-sent clients, more clients than allowed; and the
- * subcommands' exit codes. Afterwards `status --json` and `jobs --json` say
+ * subcommands' exit codes. Command line: bad settings exit 2 with a line
+ * naming the setting (systemd does not restart those). Afterwards `status --json` and `jobs --json` say
  * the same as before, every bad message and line was counted, and the agent
  * still answers.
  *
@@ -283,6 +284,35 @@ static void test_control(struct ah_agent *a)
     CHECK(ah_cli(&nowhere, &X, out, sizeof out, "status", NULL) == 3);
 }
 
+/* Bad settings on the command line: exit status 2 (systemd does not
+ * restart it: RestartPreventExitStatus=2) and a line naming the setting;
+ * nothing starts. */
+static void test_command_line(const struct ah_agent *a, const char *replay)
+{
+    static const struct {
+        const char *arg1, *arg2, *says;
+    } bad[] = {
+        { "--agent.id=", "--log.level=info", "agent.id" },
+        { "--agent.id=bad/id", "--log.level=info", "agent.id" },
+        { "--store.max_positions=100", "--store.commit_every=50", "commit_every" },
+        { "--no.such_key=1", "--log.level=info", "no.such_key" },
+        { "--agent.timezone=Mars/Olympus_Mons", "--log.level=info", "timezone" },
+        { "--agent.hours=Mon-Fri 25:00-26:00", "--log.level=info", "hours" },
+        { "--report.threshold_m=3", "--log.level=info", "threshold_m" },
+        { "--broker.port=70000", "--log.level=info", "broker.port" },
+    };
+    char store[400], sock[400], out[4096];
+
+    snprintf(store, sizeof store, "--store.path=%s/cfg.db", a->dir);
+    snprintf(sock, sizeof sock, "--control.socket=%s/cfg.sock", a->dir);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int rc = ah_run(a, &X, out, sizeof out, "run", "-c", "/dev/null", "--agent.id=cfg-check",
+                        store, sock, replay, bad[i].arg1, bad[i].arg2, NULL);
+        CHECK_MSG(rc == 2, "%s %s: exit %d", bad[i].arg1, bad[i].arg2, rc);
+        CHECK_MSG(strstr(out, bad[i].says) != NULL, "%s: says %s", bad[i].arg1, out);
+    }
+}
+
 int main(int argc, char **argv)
 {
     struct trt_broker b;
@@ -310,6 +340,7 @@ int main(int argc, char **argv)
 
     test_inbox(&a, &o, argv[1]);
     test_control(&a);
+    test_command_line(&a, replay);
 
     snapshot(&a, after, sizeof after);
     CHECK_MSG(strcmp(before, after) == 0, "state changed:\n  %s\n  %s", before, after);

@@ -7,8 +7,10 @@
  *   offers    offer -> `jobs` shows it -> `accept` -> offer_answer; assignment;
  *             arrival suggested; en route / arrive / done in order; stale,
  *             duplicate, redelivered, cancelled, declined and lapsed offers;
- *             clean stop -> shutdown presence
+ *             `watch` rings for each new offer; clean stop -> shutdown presence
  *   gpsd      fixes from a real gpsd fed by gpsfake become positions
+ *   state     the state file cannot be written at first; once it can, it is
+ *             written without another change, and kill -9 keeps the offer
  *
  * argv: CASE DATA_ARG AGENT_BIN [EMULATOR ARGS...]; DATA_ARG is an NMEA log
  * (gpsd), "-" otherwise. Bad input: test_agent_badinput.c; outages:
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -320,10 +323,53 @@ static void test_gpsd(const char *log)
     trt_broker_stop(&b);
 }
 
+/* The state file (offers, jobs, the switch) cannot be written at first (its
+ * directory is missing: storage gone or full); once it can, the agent writes
+ * it without another change, and a kill -9 then keeps the offer. */
+static void test_state(void)
+{
+    struct trt_broker b;
+    struct ah_observer o;
+    struct ah_agent a;
+    char replay[420], dir[400], arg[480], state[420], msg[2048];
+    const char *id = "tx-state";
+    struct stat st;
+
+    CHECK(ah_agent_init(&a, id) == 0);
+    CHECK(ah_agent_track(&a, "track.gpx", 60, SITE_LAT, SITE_LON, 0.0, replay, sizeof replay) == 0);
+    snprintf(dir, sizeof dir, "%s/sd", a.dir);
+    snprintf(state, sizeof state, "%s/state", dir);
+    snprintf(arg, sizeof arg, "--store.state_path=%s", state);
+    const char *extra[] = { replay, "--gps.replay_loop=true", arg, NULL };
+    CHECK(trt_broker_start(&b, NULL) == 0);
+    CHECK(ah_observer_start(&o, b.port, "obs", NULL, NULL, 0) == 0);
+    CHECK(ah_agent_start(&a, &X, b.port, extra) == 0);
+    CHECK(ah_wait_int(&o, &o.presence_online, 1, WAIT));
+    offer_json(msg, sizeof msg, "m-1", id, "o-1", "j-1", ah_wall_ms() + 300000);
+    send_inbox(&o, id, msg);
+    CHECK(ah_wait_status(&a, "pending_offers", 1, WAIT));
+    CHECK(stat(state, &st) != 0); /* could not be written */
+    CHECK(mkdir(dir, 0700) == 0); /* the storage is back */
+    int written = 0;
+    for (long long until = trt_now_ms() + WAIT; !written && trt_now_ms() < until; trt_sleep_ms(50))
+        written = stat(state, &st) == 0;
+    CHECK_MSG(written, "the state file is written once it can be");
+    ah_agent_kill9(&a);
+    CHECK(ah_agent_start(&a, &X, b.port, extra) == 0);
+    CHECK(ah_status_num(&a, "pending_offers") == 1);
+    if (check_failed)
+        ah_agent_dump_log(&a);
+    ah_agent_stop(&a);
+    ah_observer_stop(&o);
+    ah_agent_cleanup(&a);
+    trt_broker_stop(&b);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 4) {
-        fprintf(stderr, "usage: %s presence|offers|gpsd DATA AGENT_BIN [EMULATOR...]\n", argv[0]);
+        fprintf(stderr, "usage: %s presence|offers|gpsd|state DATA AGENT_BIN [EMULATOR...]\n",
+                argv[0]);
         return 2;
     }
     ah_exec_init(&X, argc - 3, argv + 3);
@@ -333,6 +379,8 @@ int main(int argc, char **argv)
         test_offers();
     else if (strcmp(argv[1], "gpsd") == 0)
         test_gpsd(argv[2]);
+    else if (strcmp(argv[1], "state") == 0)
+        test_state();
     else
         return 2;
     return check_report(argv[1]);
