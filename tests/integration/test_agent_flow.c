@@ -11,9 +11,11 @@
  *   gpsd      fixes from a real gpsd fed by gpsfake become positions
  *   state     the state file cannot be written at first; once it can, it is
  *             written without another change, and kill -9 keeps the offer
+ *   clock     the wall clock steps back an hour (an LD_PRELOAD, DATA_ARG):
+ *             on/off shift follows at once
  *
  * argv: CASE DATA_ARG AGENT_BIN [EMULATOR ARGS...]; DATA_ARG is an NMEA log
- * (gpsd), "-" otherwise. Bad input: test_agent_badinput.c; outages:
+ * (gpsd), the clockshift library (clock), "-" otherwise. Bad input: test_agent_badinput.c; outages:
  * test_agent_outage.c.
  */
 #define _GNU_SOURCE
@@ -24,6 +26,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tests/integration/agent_harness.h"
@@ -365,10 +368,67 @@ static void test_state(void)
     trt_broker_stop(&b);
 }
 
+/* Write the clock shift (ms) for the clockshift preload. */
+static void shift_clock(const char *path, long long ms)
+{
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fprintf(f, "%lld\n", ms);
+        fclose(f);
+    }
+}
+
+/* The wall clock steps back (NTP, GPS time) under a running agent, through
+ * the clockshift preload (argv DATA_ARG): the shift is worked out again at
+ * once, not at the boundary computed from the later time. Working hours are
+ * set to one hour starting 30 min from now (UTC): off shift; one hour ahead:
+ * on shift; back to now: off shift again. */
+static void test_clock(const char *preload)
+{
+    struct trt_broker b;
+    struct ah_agent a;
+    char replay[420], hours[96], shift[400], s[64];
+    const char *id = "tx-clock";
+    time_t t = time(NULL) + 30 * 60;
+    struct tm from, to;
+    time_t t2 = t + 60 * 60;
+
+    gmtime_r(&t, &from);
+    gmtime_r(&t2, &to);
+    snprintf(hours, sizeof hours, "--agent.hours=daily %02d:%02d-%02d:%02d", from.tm_hour,
+             from.tm_min, to.tm_hour, to.tm_min);
+    CHECK(ah_agent_init(&a, id) == 0);
+    CHECK(ah_agent_track(&a, "track.gpx", 60, SITE_LAT, SITE_LON, 0.0, replay, sizeof replay) == 0);
+    snprintf(shift, sizeof shift, "%s/clock-shift", a.dir);
+    shift_clock(shift, 0);
+    setenv("TR_CLOCK_SHIFT_FILE", shift, 1);
+    setenv("LD_PRELOAD", preload, 1);
+    setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 1); /* the preload comes first */
+    const char *extra[] = { replay, "--gps.replay_loop=true", hours, "--agent.timezone=UTC", NULL };
+    CHECK(trt_broker_start(&b, NULL) == 0);
+    CHECK(ah_agent_start(&a, &X, b.port, extra) == 0);
+    unsetenv("LD_PRELOAD");
+    CHECK(ah_status_num(&a, "on_shift") == 0);
+    shift_clock(shift, 60LL * 60 * 1000); /* one hour ahead: inside the hours */
+    CHECK(ah_wait_status(&a, "on_shift", 1, WAIT));
+    shift_clock(shift, 0); /* and back */
+    int off = 0;
+    for (long long until = trt_now_ms() + WAIT; !off && trt_now_ms() < until; trt_sleep_ms(50))
+        off = ah_status_num(&a, "on_shift") == 0;
+    CHECK_MSG(off, "off shift again after the clock stepped back");
+    ah_status_str(&a, "mode", s, sizeof s);
+    CHECK_MSG(strcmp(s, "off_shift") == 0, "mode %s", s);
+    if (check_failed)
+        ah_agent_dump_log(&a);
+    ah_agent_stop(&a);
+    ah_agent_cleanup(&a);
+    trt_broker_stop(&b);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 4) {
-        fprintf(stderr, "usage: %s presence|offers|gpsd|state DATA AGENT_BIN [EMULATOR...]\n",
+        fprintf(stderr, "usage: %s presence|offers|gpsd|state|clock DATA AGENT_BIN [EMULATOR...]\n",
                 argv[0]);
         return 2;
     }
@@ -381,6 +441,8 @@ int main(int argc, char **argv)
         test_gpsd(argv[2]);
     else if (strcmp(argv[1], "state") == 0)
         test_state();
+    else if (strcmp(argv[1], "clock") == 0)
+        test_clock(argv[2]);
     else
         return 2;
     return check_report(argv[1]);
