@@ -8,9 +8,9 @@
  * types, missing reasons and notes, NUL bytes and bad UTF-8, an oversize
  * line, silent and half-sent clients, more clients than allowed; and the
  * subcommands' exit codes. Command line: bad settings exit 2 with a line
- * naming the setting (systemd does not restart those). Afterwards `status --json` and `jobs --json` say
- * the same as before, every bad message and line was counted, and the agent
- * still answers.
+ * naming the setting (systemd does not restart those). Afterwards
+ * `status --json` and `jobs --json` say the same as before, every bad
+ * message and line was counted, and the agent still answers.
  *
  * argv: EXAMPLES_DIR AGENT_BIN [EMULATOR ARGS...].
  */
