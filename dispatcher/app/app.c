@@ -139,7 +139,7 @@ static int connect_bus(struct app *a, const char *password)
     return 0;
 }
 
-static void publish_state(struct app *a, bool online)
+void tr_app_publish_state(struct app *a, bool online)
 {
     char buf[96];
     struct tr_mqtt_pub pub = { .qos = 1, .retain = 1, .cookie = UINT64_C(1) << 62 };
@@ -173,7 +173,7 @@ int tr_app_start(struct app *a)
         tr_log_error("cannot start threads");
         goto out;
     }
-    publish_state(a, true);
+    tr_app_publish_state(a, true);
     tr_log_info("truckrolld %s serving (boot %s, store %s)", TR_VERSION, a->boot_id,
                 a->set.db_path);
     rc = 0;
@@ -188,7 +188,7 @@ void tr_app_stop(struct app *a)
     tr_poswriter_stop(a->pw);
     a->pw = NULL;
     if (a->mqtt && tr_mqtt_is_connected(a->mqtt)) {
-        publish_state(a, false);
+        tr_app_publish_state(a, false);
         struct timespec grace = { 0, 200 * 1000000L };
         nanosleep(&grace, NULL);
     }

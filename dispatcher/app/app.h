@@ -177,6 +177,7 @@ struct ingest {
     size_t n_done, cap_done;
     int conn_events;   /* connection changes not yet seen by the worker */
     bool session_lost; /* a connect found no session: republish everything */
+    bool reconnected;  /* a connect happened: the retained online state goes out again */
     bool worker_waiting;
     bool urgent;      /* something other than a position is queued */
     int64_t since_ms; /* when the oldest queued message was received */
@@ -234,6 +235,10 @@ struct app {
 /* app.c: up (0, or -1 after logging why) and down in order; counter lines */
 int tr_app_start(struct app *a);
 void tr_app_stop(struct app *a);
+/* Publish the retained dispatcher/state (online or not). After every
+ * connect too: a lost connection made the broker publish the will
+ * (offline), which consoles check before sending. */
+void tr_app_publish_state(struct app *a, bool online);
 void tr_app_log_stats(struct app *a, const char *what);
 
 int64_t tr_app_now_ms(void);

@@ -247,6 +247,7 @@ static void on_connection(void *user, int up, int session_present)
         tr_log_warn("connection to the broker lost; reconnecting");
     pthread_mutex_lock(&q->mu);
     q->conn_events++;
+    q->reconnected = q->reconnected || up;
     if (up && !session_present)
         q->session_lost = true;
     wake(q);

@@ -122,7 +122,7 @@ static void *worker_main(void *arg)
     tr_notify_wd_init(&wd);
     while (!atomic_load(&a->stop)) {
         size_t n = 0, n_done = 0;
-        bool session_lost = false;
+        bool session_lost = false, reconnected = false;
         long wd_left = tr_notify_wd_kick(&wd);
         int64_t now = tr_app_now_ms();
         pthread_mutex_lock(&q->mu);
@@ -148,8 +148,12 @@ static void *worker_main(void *arg)
         q->conn_events = 0;
         session_lost = q->session_lost;
         q->session_lost = false;
+        reconnected = q->reconnected;
+        q->reconnected = false;
         pthread_mutex_unlock(&q->mu);
 
+        if (reconnected) /* the broker published our will when the link went */
+            tr_app_publish_state(a, true);
         if (session_lost)
             tr_publisher_session_lost(a->pub);
         take_done(a, done, n_done);

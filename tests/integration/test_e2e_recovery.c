@@ -11,14 +11,20 @@
  *     answers success (unchanged) with skills in another order, a different
  *     record answers conflict; after a SIGKILL (the answer cache is gone)
  *     the first request id sent again answers success, as a console
- *     re-sending after the dispatcher died between commit and answer sees.
+ *     re-sending after the dispatcher died between commit and answer sees;
+ *   - the link lost: another client takes the dispatcher's client id, so
+ *     the broker drops its connection and publishes its will (offline,
+ *     retained); reconnected, the dispatcher says online again (consoles
+ *     refuse to send while it reads offline) and answers.
  *
  * argv[1]: truckrolld. No timing assertions: outcomes within bounded waits.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "common/mqtt.h"
 #include "tests/support/check.h"
 #include "tests/support/dispatcher_harness.h"
 
@@ -119,6 +125,34 @@ static void test_add_repeated(void)
     CHECK(add_as("rt-add-3", ADD_ARGS("Ana Ruiz-Diaz", "\"hvac\",\"rt-fix\"")) == 1);
 }
 
+static void test_link_lost(void)
+{
+    struct timespec now;
+    struct tr_mqtt_options mo = { .host = "127.0.0.1",
+                                  .port = d.broker.port,
+                                  .client_id = "truckrolld" };
+    struct tr_mqtt_callbacks cb = { 0 };
+    struct tr_msg r;
+    int rc;
+
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t t0 = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    struct tr_mqtt *m = tr_mqtt_new(&mo, &cb, NULL, &rc);
+    CHECK(m != NULL);
+    if (m) {
+        tr_mqtt_connect(m);
+        CHECK(tr_mqtt_wait_connected(m, WAIT) == TR_MQTT_OK); /* the takeover */
+        tr_mqtt_free(m);
+    }
+    CHECK_MSG(trd_wait_online_since(&d, t0, WAIT) == 0, "online again after the link came back");
+    rc = trd_request(con, "contractor.list", "{\"limit\":1}", &r, NULL, WAIT);
+    CHECK(rc == 0);
+    if (rc == 0) {
+        CHECK(r.type == TR_MSG_RESPONSE);
+        tr_msg_free(&r);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -129,6 +163,7 @@ int main(int argc, char **argv)
     if (!check_failed) {
         test_jobs_today();
         test_add_repeated();
+        test_link_lost();
         CHECK(trd_alive(&d));
     }
     CHECK(trd_teardown(&d, con, pool, N_AGENTS, check_failed > 0) == 0);

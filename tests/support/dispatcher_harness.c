@@ -132,6 +132,18 @@ int trd_spawn(struct trd *d)
     return -1;
 }
 
+int trd_wait_online_since(struct trd *d, int64_t t0_ms, int timeout_ms)
+{
+    for (long long end = trt_now_ms() + timeout_ms; trt_now_ms() < end; trt_sleep_ms(10)) {
+        pthread_mutex_lock(&d->watch->mu);
+        int64_t ts = d->watch->online_ts;
+        pthread_mutex_unlock(&d->watch->mu);
+        if (ts >= t0_ms)
+            return 0;
+    }
+    return -1;
+}
+
 int trd_start(struct trd *d, const char *exe, const char *const *args)
 {
     return trd_start_conf(d, exe, args, NULL);

@@ -63,6 +63,9 @@ int trd_alive(struct trd *d);
 /* Stop everything and remove the temp dir (kept, with a note on stderr, when
  * d->keep or the environment has TRD_KEEP). */
 void trd_finish(struct trd *d);
+/* Wait until truckroll/v1/dispatcher/state says online with a ts >= t0_ms
+ * (wall clock). 0, or -1 on timeout. */
+int trd_wait_online_since(struct trd *d, int64_t t0_ms, int timeout_ms);
 /* Number of log lines containing needle (the daemon's stderr). */
 int trd_log_count(const struct trd *d, const char *needle);
 
