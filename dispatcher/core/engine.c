@@ -56,8 +56,8 @@ void tr_engine_params_default(struct tr_engine_params *p)
     p->speed_kmh[TR_TRAVEL_BICYCLE] = 15.0;
     p->speed_kmh[TR_TRAVEL_FOOT] = 5.0;
     p->offer_timeout_ms = 60000;
-    p->presence_fresh_ms = 120000;
-    p->fix_fresh_ms = 600000;
+    p->presence_fresh_ms = 660000;
+    p->fix_fresh_ms = 1200000;
     p->max_future_skew_ms = 30000;
     p->base_radius_km = 12.5;
     p->default_max_radius_km = 50.0;

@@ -107,10 +107,11 @@ const char *tr_engine_strerror(int err);
  *                       car 40 (urban average with stops), motorcycle 45
  *                       (filters through traffic), bicycle 15, foot 5
  *   offer_timeout_ms    an offer's deadline after it is made [60 s]
- *   presence_fresh_ms   no message from the agent for longer = offline [120 s]
- *   fix_fresh_ms        a fix older than this is stale [10 min: idle agents
- *                       report rarely; the agent's idle maximum interval is
- *                       below this]
+ *   presence_fresh_ms   no message from the agent for longer = offline [11 min:
+ *                       two of the agent's 300 s presence heartbeats and a
+ *                       minute; a dead link is caught sooner by its will]
+ *   fix_fresh_ms        a fix older than this is stale [20 min: an idle agent
+ *                       standing still reports every 15 min]
  *   max_future_skew_ms  a fix dated later than now + this is rejected [30 s]
  *   base_radius_km      first search radius [12.5]
  *   default_max_radius_km  a job's max radius when job.create gave none [50]

@@ -21,6 +21,8 @@ static struct tr_engine *fresh(void)
     struct tr_engine_params p;
     tr_engine_params_default(&p);
     p.capacity = 1024;
+    p.presence_fresh_ms = 120000; /* the timelines below were written for these */
+    p.fix_fresh_ms = 600000;
     CHECK(tr_engine_new(&p, &e) == TR_ENGINE_OK);
     return e;
 }
