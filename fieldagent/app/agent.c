@@ -149,11 +149,6 @@ static int setup(struct agent *a, int64_t now)
     a->available = s->available;
     agent_state_load(a);
 
-    if (s->store_commit_every > s->store_max_positions / 4) { /* buffered ones cannot be thinned */
-        tr_log_error("store.commit_every %d is over a quarter of store.max_positions %lld",
-                     s->store_commit_every, (long long)s->store_max_positions);
-        return -2;
-    }
     tr_outbox_limits_default(&lim);
     lim.max_positions = s->store_max_positions;
     lim.max_bytes = (int64_t)s->store_max_kib * 1024;
@@ -161,7 +156,9 @@ static int setup(struct agent *a, int64_t now)
     lim.commit_every = s->store_commit_every;
     if ((rc = tr_outbox_open(s->store_path, &lim, &a->ob, err, sizeof err)) != TR_OUTBOX_OK) {
         tr_log_error("outbox %s: %s", s->store_path, err);
-        return -1;
+        /* limits the outbox refuses (store.commit_every over a quarter of
+         * store.max_positions) are a configuration error, not restarted */
+        return rc == TR_OUTBOX_ERR_INVALID ? -2 : -1;
     }
     if (setup_gps(a, now) != 0)
         return -1;
