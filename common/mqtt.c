@@ -383,6 +383,27 @@ static void free_fields(struct tr_mqtt *m)
     free(m);
 }
 
+/*
+ * paho 1.3.12 tears its global state down whenever its last client is
+ * destroyed (MQTTAsync_terminate), and Log_terminate there frees paho's trace
+ * ring without the lock its threads log under. A paho thread logging an error
+ * at that moment allocates a new ring (Log_pretrace sees the size reset),
+ * which the next client's Log_initialize then overwrites: 125 KB lost, and a
+ * use-after-free on the way (seen as a LeakSanitizer failure in
+ * integration.mqtt_session, which destroys and re-creates its last client
+ * many times). One client that is never connected nor destroyed keeps the
+ * count above zero, so paho sets its state up once per process.
+ */
+static pthread_once_t anchor_once = PTHREAD_ONCE_INIT;
+static MQTTAsync anchor_cli;
+
+static void anchor_create(void)
+{
+    if (MQTTAsync_create(&anchor_cli, "tcp://127.0.0.1:1", "truckroll-anchor",
+                         MQTTCLIENT_PERSISTENCE_NONE, NULL) != MQTTASYNC_SUCCESS)
+        anchor_cli = NULL; /* only the race above comes back */
+}
+
 struct tr_mqtt *tr_mqtt_new(const struct tr_mqtt_options *opts, const struct tr_mqtt_callbacks *cb,
                             void *user, int *err)
 {
@@ -414,6 +435,7 @@ struct tr_mqtt *tr_mqtt_new(const struct tr_mqtt_options *opts, const struct tr_
     co.maxBufferedMessages = m->max_queued;
     co.MQTTVersion = m->protocol == TR_MQTT_PROTO_V311 ? MQTTVERSION_3_1_1 : MQTTVERSION_5;
     co.persistQoS0 = 0;
+    pthread_once(&anchor_once, anchor_create);
     rc = MQTTAsync_createWithOptions(&m->cli, m->uri, m->client_id, MQTTCLIENT_PERSISTENCE_NONE,
                                      NULL, &co);
     if (rc != MQTTASYNC_SUCCESS) {
