@@ -96,7 +96,18 @@ static int decode_root(const cJSON *root, enum tr_msg_type expected, struct tr_m
     if (expected != TR_MSG_NONE && type != expected)
         return tr_msgc_fail(err, TR_MSG_ERR_BAD_TYPE, NULL, "type", "must be %s here",
                             tr_msg_type_name(expected));
-    return tr_msgc_decode_obj(root, desc_for(type), out, NULL, err);
+    int rc = tr_msgc_decode_obj(root, desc_for(type), out, NULL, err);
+    /* A request refused before its reply_to was reached (bad args): keep a
+     * well-formed reply_to too, so an MQTT 3.1.1 console, which has no
+     * response topic, hears the error. Never one that is itself refused. */
+    const cJSON *rt = cJSON_GetObjectItemCaseSensitive(root, "reply_to");
+    if (rc != TR_MSG_OK && !out->has_reply_to && strncmp(err->field, "reply_to", 8) != 0 &&
+        cJSON_IsString(rt) && strlen(rt->valuestring) < sizeof out->reply_to &&
+        tr_msgc_pattern_ok(TR_P_REPLY_TO, rt->valuestring, strlen(rt->valuestring))) {
+        strcpy(out->reply_to, rt->valuestring);
+        out->has_reply_to = true;
+    }
+    return rc;
 }
 
 int tr_msg_decode_as(const char *buf, size_t len, enum tr_msg_type expected, struct tr_msg *out,

@@ -49,6 +49,8 @@ void tr_worker_handle(struct app *a, struct inmsg *im)
         atomic_fetch_add(&a->n.rejected[rc], 1);
         tr_log_warn("rejected message on %s: %s: %s%s%s", im->topic, tr_route_strerror(rc),
                     err.field[0] ? err.field : "", err.field[0] ? ": " : "", err.reason);
+        if (rm.msg.type == TR_MSG_ERROR)
+            return; /* nobody answers an error with an error (schemas/topics.md) */
         if (rm.kind == TR_ROUTE_REQUEST)
             tr_requests_reject(a, im, &rm, &err, rc);
         else if (rm.agent_id[0])

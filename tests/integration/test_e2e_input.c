@@ -7,7 +7,9 @@
  * messages on v-1's own topics, console requests on the request topic, the
  * dispatcher's own message types on v-1's event topic; then a spoofed
  * agent id (v-1 claiming to be v-2, on v-1's topics). Each is rejected and
- * answered with an `error` (on v-1's inbox or the console's response topic),
+ * answered with an `error` (on v-1's inbox or the console's response topic;
+ * an MQTT 3.1.1 console's reply_to even when its args are refused), except
+ * an `error`, which nobody answers with an `error`,
  * the jobs, v-1's position and v-2's presence are unchanged, the dispatcher
  * still serves (a new job is created and offered), and its counters account
  * for every rejection.
@@ -63,7 +65,7 @@ int main(int argc, char **argv)
     static const char *const ids[] = { "v-1", "v-2" };
     char j1[TR_MSG_ID_SIZE], j2[TR_MSG_ID_SIZE], dir[600], path[1200];
     struct tr_msg m;
-    int to_agent = 0, to_console = 0;
+    int to_agent = 0, to_console = 0, errors_sent = 0;
     if (argc < 3) {
         fprintf(stderr, "usage: %s TRUCKROLLD EXAMPLES_DIR\n", argv[0]);
         return 2;
@@ -111,13 +113,23 @@ int main(int argc, char **argv)
         } else {
             const char *leaf = trt_example_agent_leaf(e->d_name);
             CHECK(trd_agent_raw(ag[0], "v-1", leaf ? leaf : "event", buf, len) == 0);
-            to_agent++;
+            if (strncmp(e->d_name, "error-", 6) == 0)
+                errors_sent++; /* nobody answers an error with an error */
+            else
+                to_agent++;
         }
         free(buf);
     }
     if (dp)
         closedir(dp);
-    CHECK(to_agent >= 60 && to_console >= 40);
+    CHECK(to_agent >= 60 && to_console >= 40 && errors_sent >= 3);
+
+    /* a well-formed error where none is expected: refused, not answered */
+    static const char stray_error[] = "{\"type\":\"error\",\"id\":\"stray-1\",\"ts\":1764000000000,"
+                                      "\"code\":\"internal\",\"message\":\"x\"}";
+    CHECK(trd_console_send(con, stray_error, sizeof(stray_error) - 1) == 0);
+    CHECK(trd_agent_raw(ag[0], "v-1", "event", stray_error, sizeof(stray_error) - 1) == 0);
+    errors_sent += 2;
 
     /* v-1 speaking for v-2: going offline, and declining on its behalf */
     static const char spoof_state[] =
@@ -144,6 +156,19 @@ int main(int argc, char **argv)
               trd_console_count(con, TR_MSG_ERROR), to_console);
     CHECK(trd_console_count(con, TR_MSG_RESPONSE) > 0); /* only the test's own requests */
 
+    /* an MQTT 3.1.1 console has no response topic: a request refused for
+     * its args (before reply_to is read) is still answered at reply_to */
+    struct trd_console *c311 = trd_console_new(&d, "ops311", true);
+    CHECK(c311 != NULL);
+    if (c311) {
+        struct tr_msg r;
+        CHECK(trd_request(c311, "job.show", "{\"job_id\":\"#1\"}", &r, NULL, WAIT) == 0 &&
+              r.type == TR_MSG_ERROR && r.u.error.has_field &&
+              strcmp(r.u.error.field, "args.job_id") == 0);
+        tr_msg_free(&r);
+        trd_console_free(c311);
+    }
+
     /* nothing changed */
     CHECK(trd_job_show(con, j1, &after) == 0 && same_job(&before1, &after));
     CHECK(trd_job_show(con, j2, &after) == 0 && same_job(&before2, &after));
@@ -164,7 +189,7 @@ out:
     CHECK(trd_stop(&d) == 0);
     /* counted: every example and the spoofed presence by the router, the
      * spoofed event too (topic id differs from the payload's) */
-    CHECK_MSG(trd_log_count(&d, "rejected message on") >= to_agent + to_console + 2,
+    CHECK_MSG(trd_log_count(&d, "rejected message on") >= to_agent + to_console + errors_sent + 3,
               "%d rejections logged", trd_log_count(&d, "rejected message on"));
     CHECK(trd_log_count(&d, "final counters") == 2);
     d.keep = check_failed > 0;

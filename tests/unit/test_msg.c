@@ -670,6 +670,21 @@ static void test_semantics(void)
     CHECK(!strcmp(reply.u.error.corr, "req-8") && reply.u.error.code == TR_WIRE_BAD_FIELD);
     CHECK(!strcmp(reply.u.error.field, "args.job_id") && reply.u.error.has_field);
     free(j);
+    /* so is a well-formed reply_to after the bad args (MQTT 3.1.1 consoles);
+     * a refused one never */
+    j = q("{'type':'job.show','id':'req-9'," TS ",'args':{'job_id':'j/1'},"
+          "'reply_to':'truckroll/v1/console/ops/resp'}");
+    CHECK(dec(j, strlen(j), TR_MSG_NONE, &m, &e) == TR_MSG_ERR_BAD_FIELD);
+    CHECK(m.has_reply_to && !strcmp(m.reply_to, "truckroll/v1/console/ops/resp"));
+    free(j);
+    j = q("{'type':'job.show','id':'req-9'," TS ",'args':{'job_id':'j/1'},"
+          "'reply_to':'truckroll/v1/console/+/resp'}");
+    CHECK(dec(j, strlen(j), TR_MSG_NONE, &m, &e) == TR_MSG_ERR_BAD_FIELD && !m.has_reply_to);
+    free(j);
+    j = q("{'type':'job.show','id':'req-9'," TS ",'args':{'job_id':'j1'},"
+          "'reply_to':'truckroll/v1/console/ops/resp','x':1}");
+    CHECK(dec(j, strlen(j), TR_MSG_NONE, &m, &e) == TR_MSG_ERR_UNKNOWN_FIELD && m.has_reply_to);
+    free(j);
     /* an unknown key with UTF-8 is cut on a character boundary in the path */
     char key[300] = "{\"type\":\"job.list\",\"id\":\"x\",\"ts\":1700000000000,\"args\":{},\"";
     size_t kn = strlen(key);
