@@ -295,8 +295,9 @@ static void test_acl(const char *acl)
     const struct trt_broker_user users[] = { { "dispatcher", "d-secret" },
                                              { "agent-a", "a-secret" },
                                              { "agent-b", "b-secret" },
-                                             { "webmap", "w-secret" } };
-    struct trt_broker_opts bo = { .users = users, .n_users = 4, .acl_file = acl };
+                                             { "webmap", "w-secret" },
+                                             { "console", "c-secret" } };
+    struct trt_broker_opts bo = { .users = users, .n_users = 5, .acl_file = acl };
     struct trt_broker b;
     struct ah_observer o;
     struct ah_agent a;
@@ -359,6 +360,20 @@ static void test_acl(const char *acl)
     pthread_mutex_lock(&pa.mu);
     CHECK_MSG(pa.received == 1, "agent-a read the fleet feed (%d messages)", pa.received);
     pthread_mutex_unlock(&pa.mu);
+
+    /* the every-user patterns grant agent topics by user name: the web map
+     * and console accounts have theirs denied, so they cannot pose as an
+     * agent called webmap or console */
+    struct tr_mqtt *mc = client(b.port, "console", "c-secret", &pf);
+    CHECK(mc && tr_mqtt_wait_connected(mc, WAIT) == TR_MQTT_OK);
+    static const char *const posers[] = { "webmap", "console" };
+    for (int i = 0; i < 2; i++) {
+        char topic[80];
+        loc_json(msg, sizeof msg, posers[i], "poser");
+        snprintf(topic, sizeof topic, "truckroll/v1/agent/%s/loc", posers[i]);
+        tr_mqtt_publish(i ? mc : mw, topic, msg, strlen(msg), &(struct tr_mqtt_pub){ .qos = 1 });
+    }
+    tr_mqtt_free(mc);
     tr_mqtt_free(mw);
     pthread_mutex_destroy(&pf.mu);
 
@@ -373,6 +388,7 @@ static void test_acl(const char *acl)
     CHECK(ah_wait_int(&o, &o.loc_msgs, 1, WAIT));
     CHECK(ah_observer_unique(&o, "own") == 1);
     CHECK(ah_observer_unique(&o, "spoofed") == 0);
+    CHECK(ah_observer_unique(&o, "poser") == 0);
     /* A cannot take B's identity either: a connection as B with A's password fails */
     struct tr_mqtt *mb = client(b.port, "agent-b", "a-secret", &pa2);
     CHECK(mb && tr_mqtt_wait_connected(mb, 5000) != TR_MQTT_OK);
