@@ -113,10 +113,10 @@ int main(int argc, char **argv)
         } else {
             const char *leaf = trt_example_agent_leaf(e->d_name);
             CHECK(trd_agent_raw(ag[0], "v-1", leaf ? leaf : "event", buf, len) == 0);
-            if (strncmp(e->d_name, "error-", 6) == 0)
-                errors_sent++; /* nobody answers an error with an error */
-            else
+            if (trt_example_answered(e->d_name))
                 to_agent++;
+            else
+                errors_sent++;
         }
         free(buf);
     }

@@ -37,3 +37,8 @@ const char *trt_example_agent_leaf(const char *name)
         return "event";
     return NULL;
 }
+
+bool trt_example_answered(const char *name)
+{
+    return strncmp(name, "error-", 6) != 0;
+}
