@@ -126,4 +126,25 @@ static inline struct om_seen om_read_back(struct tr_outbox *ob, struct tr_outbox
     return r;
 }
 
+/* tr_outbox_check, then om_read_back: true when the outbox is sound, was
+ * read to the end, in order, and holds nothing no round put (what is wrong
+ * is printed, tagged with when). */
+static inline bool om_read_back_ok(struct tr_outbox *ob, struct tr_outbox_item *item,
+                                   struct om_dims d, unsigned char *ev, unsigned char *fix,
+                                   const char *when)
+{
+    char err[256];
+    if (tr_outbox_check(ob, err, sizeof err) != TR_OUTBOX_OK) {
+        fprintf(stderr, "%s: outbox check: %s\n", when, err);
+        return false;
+    }
+    struct om_seen got = om_read_back(ob, item, d, ev, fix);
+    if (got.last_rc != TR_OUTBOX_ERR_EMPTY || got.bad_order || got.invented) {
+        fprintf(stderr, "%s: read back: rc %d, %d out of order, %d invented\n", when, got.last_rc,
+                got.bad_order, got.invented);
+        return false;
+    }
+    return true;
+}
+
 #endif

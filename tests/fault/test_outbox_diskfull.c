@@ -122,15 +122,8 @@ static void work(struct tr_outbox *ob, int round, int ops, bool full, struct tal
 /* Everything accepted and not acked is there once, in order; nothing else. */
 static void verify(struct tr_outbox *ob, int rounds, const char *when)
 {
-    char err[256];
     struct om_dims d = { ROUNDS, MAX_EVENTS, MAX_SEQ };
-    struct om_seen got;
-
-    CHECK(tr_outbox_check(ob, err, sizeof err) == TR_OUTBOX_OK);
-    got = om_read_back(ob, &item, d, &seen_ev[0][0], &seen_fix[0][0]);
-    CHECK(got.last_rc == TR_OUTBOX_ERR_EMPTY);
-    CHECK(got.bad_order == 0);
-    CHECK(got.invented == 0);
+    CHECK(om_read_back_ok(ob, &item, d, &seen_ev[0][0], &seen_fix[0][0], when));
 
     int missing = 0, extra = 0, twice = 0;
     for (int r = 0; r < rounds; r++) {
