@@ -53,7 +53,7 @@ enum tr_msgc_pat {
     TR_P_DIGITS5,  /* ^[0-9]{5}$ */
     TR_P_HHMM,     /* ^([01][0-9]|2[0-3]):[0-5][0-9]$ */
     TR_P_STATE,    /* ^([A-Z]{2}|[0-9]{2})$ */
-    TR_P_REPLY_TO, /* ^truckroll/v1/console/[A-Za-z0-9_.-]{1,64}/resp$ */
+    TR_P_REPLY_TO, /* ^truckroll/v1/console/[A-Za-z0-9][A-Za-z0-9_.-]{0,63}/resp$ */
 };
 
 #define TR_F_REQ  0x01u /* required */

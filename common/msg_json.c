@@ -425,8 +425,8 @@ static bool reply_to_ok(const char *s, size_t len)
     size_t np = sizeof pre - 1, ns = sizeof suf - 1;
     if (len < np + 1 + ns || len > np + 64 + ns)
         return false;
-    if (memcmp(s, pre, np) != 0 || memcmp(s + len - ns, suf, ns) != 0)
-        return false;
+    if (memcmp(s, pre, np) != 0 || memcmp(s + len - ns, suf, ns) != 0 || !is_alnum(s[np]))
+        return false; /* the user part follows the agent id rule (broker user names) */
     for (size_t i = np; i < len - ns; i++)
         if (!is_alnum(s[i]) && s[i] != '_' && s[i] != '.' && s[i] != '-')
             return false;
