@@ -140,11 +140,13 @@ void tr_requests_reject(struct app *a, const struct inmsg *im, const struct tr_r
 {
     struct req r = { .a = a, .msg = &rm->msg };
     route_answer(&r, im, rm->msg.has_reply_to ? &rm->msg : NULL);
-    char sender[TR_MSG_ID_SIZE + 8];
-    snprintf(sender, sizeof(sender), "%s", r.actor);
     if (!r.can_answer)
         return;
-    if (!tr_agents_error_allowed(a->senders, sender, tr_app_now_ms(), a->set.error_replies_per_s)) {
+    /* One budget for all consoles: a console's name is only what its reply
+     * topic claims, and one record per claimed name would let a console
+     * grow the sender table the agents' duplicate and order checks use. */
+    if (!tr_agents_error_allowed(a->senders, "console", tr_app_now_ms(),
+                                 a->set.error_replies_per_s)) {
         atomic_fetch_add(&a->n.error_replies_dropped, 1);
         return;
     }

@@ -71,7 +71,9 @@ int main(int argc, char **argv)
         return 2;
     }
     struct trd_console *con = NULL;
-    CHECK(trd_setup(&d, argv[1], NULL, &con, ids, 2, ag) == 0);
+    /* a small sender table: consoles claiming many names must not fill it */
+    static const char *const args[] = { "--bus.max_senders=16", NULL };
+    CHECK(trd_setup(&d, argv[1], args, &con, ids, 2, ag) == 0);
     if (check_failed)
         goto out;
     double lat, lon;
@@ -166,7 +168,34 @@ int main(int argc, char **argv)
               r.type == TR_MSG_ERROR && r.u.error.has_field &&
               strcmp(r.u.error.field, "args.job_id") == 0);
         tr_msg_free(&r);
+        /* 30 bad requests claiming 30 console names: one error budget for
+         * all consoles, no sender record per name (16 would fill the table
+         * and turn the duplicate checks off for agents not yet in it) */
+        for (int i = 0; i < 30; i++) {
+            char req[300];
+            int rn = snprintf(req, sizeof req,
+                              "{\"type\":\"job.show\",\"id\":\"fl-%d\",\"ts\":1764000000000,"
+                              "\"args\":{\"job_id\":\"#\"},"
+                              "\"reply_to\":\"truckroll/v1/console/claim-%d/resp\"}",
+                              i, i);
+            CHECK(trd_console_send(c311, req, (size_t)rn) == 0);
+        }
+        CHECK(trd_request(c311, "job.show", "{\"job_id\":\"#2\"}", &r, NULL, WAIT) == 0);
+        tr_msg_free(&r);
         trd_console_free(c311);
+    }
+    /* an agent new to the dispatcher sends one presence twice (a QoS 1
+     * redelivery): the second is a duplicate */
+    struct trd_agent *v3 = trd_agent_new(&d, "v-3");
+    CHECK(v3 != NULL);
+    if (v3) {
+        static const char dup[] =
+            "{\"type\":\"presence\",\"id\":\"dup-1\",\"ts\":1764000000000,"
+            "\"agent_id\":\"v-3\",\"boot_id\":\"b3\",\"online\":true,\"available\":true,"
+            "\"on_shift\":true,\"mode\":\"idle\",\"active_jobs\":0}";
+        CHECK(trd_agent_raw(v3, "v-3", "state", dup, sizeof dup - 1) == 0);
+        CHECK(trd_agent_raw(v3, "v-3", "state", dup, sizeof dup - 1) == 0);
+        trd_agent_free(v3);
     }
 
     /* nothing changed */
@@ -192,6 +221,7 @@ out:
     CHECK_MSG(trd_log_count(&d, "rejected message on") >= to_agent + to_console + errors_sent + 3,
               "%d rejections logged", trd_log_count(&d, "rejected message on"));
     CHECK(trd_log_count(&d, "final counters") == 2);
+    CHECK_MSG(trd_log_count(&d, " duplicates 0 ") == 0, "the repeated presence was not dropped");
     d.keep = check_failed > 0;
     trd_finish(&d);
     return check_report("e2e_input");
