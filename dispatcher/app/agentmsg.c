@@ -64,6 +64,31 @@ void tr_agentmsg_error(struct app *a, const char *agent_id, const char *corr,
     atomic_fetch_add(&a->n.error_replies, 1);
 }
 
+/* The agents.* reporting settings, once per boot of a contractor's agent
+ * that comes online (schemas/topics.md, agent_config). */
+static void send_agent_config(struct app *a, const char *agent_id)
+{
+    const struct tr_agent_config *c = &a->agent_cfg;
+    char topic[TR_BUS_TOPIC_SIZE];
+    char buf[512];
+    size_t len = 0;
+    if (!(c->has_threshold_m || c->has_max_interval_s || c->has_heartbeat_s) ||
+        tr_bus_inbox_topic(topic, agent_id) != TR_BUS_OK ||
+        !tr_agents_config_due(a->senders, agent_id))
+        return;
+    struct tr_msg *m = &a->scratch;
+    tr_msg_init(m, TR_MSG_AGENT_CONFIG);
+    tr_app_msgid(a, m->id);
+    m->ts = tr_app_now_ms();
+    m->u.agent_config = *c;
+    snprintf(m->u.agent_config.agent_id, sizeof(m->u.agent_config.agent_id), "%s", agent_id);
+    if (tr_msg_encode_buf(m, buf, sizeof(buf), &len, NULL) != TR_MSG_OK)
+        return;
+    tr_publisher_transient(a->pub, topic, buf, len, NULL, 0);
+    atomic_fetch_add(&a->n.agent_configs, 1);
+    tr_log_debug("agent_config sent to %s", agent_id);
+}
+
 static void on_presence(struct app *a, const struct tr_route_msg *rm, int64_t now_ms)
 {
     const struct tr_presence *p = &rm->msg.u.presence;
@@ -93,6 +118,8 @@ static void on_presence(struct app *a, const struct tr_route_msg *rm, int64_t no
         return;
     }
     tr_actions_run(a, now_ms);
+    if (p->online)
+        send_agent_config(a, rm->agent_id);
     if (p->online != before.online || (p->online && p->available != before.self_available)) {
         if (p->online)
             tr_log_info("agent %s online: %s, %s, %d active job(s)", rm->agent_id,

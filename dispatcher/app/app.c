@@ -233,7 +233,7 @@ void tr_app_log_stats(struct app *a, const char *what)
     tr_log_info(
         "%s: received %lu accepted %lu rejected %lu (decode %lu type %lu spoof %lu "
         "topic %lu) presence %lu loc %lu fixes %lu events %lu requests %lu "
-        "duplicates %lu refused %lu error_replies %lu",
+        "duplicates %lu refused %lu error_replies %lu agent_configs %lu",
         what, atomic_load(&n->received), atomic_load(&n->accepted), rej,
         atomic_load(&n->rejected[TR_ROUTE_ERR_DECODE]),
         atomic_load(&n->rejected[TR_ROUTE_ERR_TYPE]), atomic_load(&n->rejected[TR_ROUTE_ERR_SPOOF]),
@@ -241,7 +241,8 @@ void tr_app_log_stats(struct app *a, const char *what)
         atomic_load(&n->by_kind[TR_ROUTE_AGENT_STATE]),
         atomic_load(&n->by_kind[TR_ROUTE_AGENT_LOC]), atomic_load(&n->fixes),
         atomic_load(&n->by_kind[TR_ROUTE_AGENT_EVENT]), atomic_load(&n->by_kind[TR_ROUTE_REQUEST]),
-        atomic_load(&n->duplicates), atomic_load(&n->refused), atomic_load(&n->error_replies));
+        atomic_load(&n->duplicates), atomic_load(&n->refused), atomic_load(&n->error_replies),
+        atomic_load(&n->agent_configs));
     tr_log_info("%s: jobs created %lu assigned %lu completed %lu failed %lu cancelled %lu "
                 "unassigned %lu open %lu; transitions %lu commit_failures %lu; outbox published "
                 "%lu delivered %lu expired %lu; positions stored %lu",

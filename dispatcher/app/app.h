@@ -111,6 +111,10 @@ struct settings {
     int fleet_max_per_s;
     double fleet_move_m;
     int fleet_sweep_ms;
+    /* agents: reporting settings pushed to every agent (agent_config) */
+    double agents_threshold_m;
+    int agents_max_interval_s;
+    int agents_heartbeat_s;
 };
 
 extern const struct tr_config_option tr_app_options[];
@@ -120,6 +124,13 @@ extern const size_t tr_app_n_options;
  * list does not parse. */
 int tr_app_engine_params(const struct settings *s, struct tr_engine_params *p, char *err,
                          size_t errlen);
+/* The agent_config the agents.* settings ask for (cfg->has_* false for
+ * each left at 0, all false: none is sent); -1 with a message in err when
+ * one is out of range or would make a parked agent look offline or stale
+ * to this dispatcher (engine.presence_fresh_ms, engine.fix_fresh_ms) once
+ * the agent's policy has applied it. */
+int tr_app_agent_config(const struct settings *s, struct tr_agent_config *cfg, char *err,
+                        size_t errlen);
 
 /* ------------------------------------------------------------- counters */
 
@@ -138,6 +149,7 @@ struct counters {
     _Atomic unsigned long queue_waits;
     _Atomic unsigned long jobs_unassigned_now, jobs_open_now;
     _Atomic unsigned long fleet_published, fleet_cleared, fleet_deferred; /* fleetfeed.c */
+    _Atomic unsigned long agent_configs; /* agent_config messages sent */
 };
 
 /* ------------------------------------------------------------- ingest */
@@ -227,9 +239,10 @@ struct app {
     bool worker_started;
     atomic_bool stop;
     char boot_id[33];
-    uint64_t msg_counter;  /* worker thread only */
-    int64_t serving_since; /* worker: when the recovery grace ends */
-    struct tr_msg scratch; /* worker: a decoded outgoing message */
+    uint64_t msg_counter;             /* worker thread only */
+    int64_t serving_since;            /* worker: when the recovery grace ends */
+    struct tr_msg scratch;            /* worker: a decoded outgoing message */
+    struct tr_agent_config agent_cfg; /* from agents.* (tr_app_agent_config); none set: not sent */
 };
 
 /* app.c: up (0, or -1 after logging why) and down in order; counter lines */

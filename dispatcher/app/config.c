@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "dispatcher/app/app.h"
+#include "fieldagent/core/policy.h"
 
 #define S struct settings
 
@@ -36,7 +37,7 @@ const struct tr_config_option tr_app_options[] = {
     { "stats.interval_s", TR_CFG_INT_AT(S, stats_interval_s), "10", .min = 0, .max = 3600,
       .help = "seconds between counter lines in the log (0: never)" },
     { "errors.replies_per_s", TR_CFG_INT_AT(S, error_replies_per_s), "50", .min = 0, .max = 100000,
-      .help = "error replies per sender per second, at most" },
+      .help = "error replies per second, at most, to each agent and to all consoles together" },
     { "db.path", TR_CFG_STRING_AT(S, db_path), "/var/lib/truckroll/truckroll.db",
       .help = "SQLite record (positions go to PATH-positions); created when missing" },
     { "tz.zoneinfo_dir", TR_CFG_STRING_AT(S, zoneinfo_dir), "",
@@ -106,6 +107,18 @@ const struct tr_config_option tr_app_options[] = {
       .help = "a move further than this from the last published position is published" },
     { "fleet_feed.sweep_ms", TR_CFG_INT_AT(S, fleet_sweep_ms), "1000", .min = 50, .max = 600000,
       .help = "every contractor is checked for a change once per this period" },
+    /* sent to each agent as agent_config when a boot of it comes online */
+    { "agents.report_threshold_m", TR_CFG_DOUBLE_AT(S, agents_threshold_m), "0", .min = 0,
+      .max = 2000,
+      .help = "en-route drift threshold for agents; other modes scale (0: the agent's own; "
+              "else >= 5)" },
+    { "agents.report_max_interval_s", TR_CFG_INT_AT(S, agents_max_interval_s), "0", .min = 0,
+      .max = 3600,
+      .help = "en-route report interval while moving for agents; other modes scale (0: the "
+              "agent's own; else >= 5)" },
+    { "agents.heartbeat_s", TR_CFG_INT_AT(S, agents_heartbeat_s), "0", .min = 0, .max = 3600,
+      .help = "agents' presence heartbeat; standing-still reports scale (0: the agent's own; "
+              "else >= 30)" },
 };
 const size_t tr_app_n_options = sizeof(tr_app_options) / sizeof(tr_app_options[0]);
 
@@ -157,5 +170,70 @@ int tr_app_engine_params(const struct settings *s, struct tr_engine_params *p, c
         return -1;
     }
     p->n_widen = n;
+    return 0;
+}
+
+int tr_app_agent_config(const struct settings *s, struct tr_agent_config *cfg, char *err,
+                        size_t errlen)
+{
+    memset(cfg, 0, sizeof *cfg);
+    if (s->agents_threshold_m != 0) {
+        if (!(s->agents_threshold_m >= 5)) {
+            snprintf(err, errlen, "agents.report_threshold_m: %g m is under 5 (0: the agent's own)",
+                     s->agents_threshold_m);
+            return -1;
+        }
+        cfg->has_threshold_m = true;
+        cfg->threshold_m = s->agents_threshold_m;
+    }
+    if (s->agents_max_interval_s != 0) {
+        if (s->agents_max_interval_s < 5) {
+            snprintf(err, errlen,
+                     "agents.report_max_interval_s: %d s is under 5 (0: the agent's own)",
+                     s->agents_max_interval_s);
+            return -1;
+        }
+        cfg->has_max_interval_s = true;
+        cfg->max_interval_s = s->agents_max_interval_s;
+    }
+    if (s->agents_heartbeat_s != 0) {
+        if (s->agents_heartbeat_s < 30) {
+            snprintf(err, errlen, "agents.heartbeat_s: %d s is under 30 (0: the agent's own)",
+                     s->agents_heartbeat_s);
+            return -1;
+        }
+        if (2000LL * s->agents_heartbeat_s >= s->presence_fresh_ms) {
+            snprintf(err, errlen,
+                     "agents.heartbeat_s: two heartbeats of %d s do not fit in "
+                     "engine.presence_fresh_ms (%d ms): a parked agent would look offline",
+                     s->agents_heartbeat_s, s->presence_fresh_ms);
+            return -1;
+        }
+        cfg->has_heartbeat_s = true;
+        cfg->heartbeat_s = s->agents_heartbeat_s;
+    }
+    if (!cfg->has_threshold_m && !cfg->has_max_interval_s && !cfg->has_heartbeat_s)
+        return 0;
+    /* what the agent's policy makes of it: every on-shift report interval
+     * must stay within engine.fix_fresh_ms */
+    struct tr_policy pol;
+    tr_policy_init(&pol, NULL);
+    if (tr_policy_apply_config(&pol, cfg) != TR_POLICY_OK) {
+        snprintf(err, errlen, "agents.*: refused by the agents' reporting policy");
+        return -1;
+    }
+    for (int m = 0; m < TR_POLICY_N_MODES; m++) {
+        const struct tr_policy_mode_params *mp = &pol.p.mode[m];
+        int64_t longest =
+            mp->max_interval_ms > mp->heartbeat_ms ? mp->max_interval_ms : mp->heartbeat_ms;
+        if (m != TR_MODE_OFF_SHIFT && longest >= s->fix_fresh_ms) {
+            snprintf(err, errlen,
+                     "agents.report_max_interval_s / agents.heartbeat_s: %s agents would report "
+                     "only every %lld s, past engine.fix_fresh_ms (%d ms)",
+                     tr_msg_agent_mode_name((enum tr_agent_mode)m), (long long)(longest / 1000),
+                     s->fix_fresh_ms);
+            return -1;
+        }
+    }
     return 0;
 }

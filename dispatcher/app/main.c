@@ -160,6 +160,10 @@ int main(int argc, char **argv)
     tr_config_free(cfg);
     if (p != 0)
         return p == 1 ? 0 : 2;
+    if (tr_app_agent_config(&app.set, &app.agent_cfg, err, sizeof(err)) != 0) {
+        fprintf(stderr, "truckrolld: %s\n", err);
+        return 2;
+    }
     tr_log_set_level((enum tr_log_level)app.set.log_level);
     tr_mqtt_global_init(); /* before any session: OpenSSL only with broker.tls */
     signal(SIGPIPE, SIG_IGN);

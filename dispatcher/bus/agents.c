@@ -35,6 +35,7 @@ struct sender {
     struct boot_pos boots[TR_AGENTS_BOOTS];
     int64_t err_second;
     uint32_t err_count;
+    uint64_t config_boot; /* hash of the boot last sent an agent_config, | 1 */
 };
 
 struct tr_agents {
@@ -209,6 +210,18 @@ bool tr_agents_will_stale(struct tr_agents *a, const char *agent, const char *bo
 {
     struct sender *s = get(a, agent, false);
     return s && boot_id && s->has_presence && strcmp(s->boot, boot_id) != 0;
+}
+
+bool tr_agents_config_due(struct tr_agents *a, const char *agent)
+{
+    struct sender *s = get(a, agent, false);
+    if (!s || !s->has_presence)
+        return false;
+    uint64_t h = hash_str(s->boot) | 1;
+    if (s->config_boot == h)
+        return false;
+    s->config_boot = h;
+    return true;
 }
 
 const char *tr_agents_boot(const struct tr_agents *a, const char *agent)

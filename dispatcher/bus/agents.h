@@ -73,6 +73,10 @@ bool tr_agents_presence_stale(struct tr_agents *a, const char *agent, const char
  * applies. It is the last word of its boot: stale (true) only when another
  * boot has spoken since. Records nothing. */
 bool tr_agents_will_stale(struct tr_agents *a, const char *agent, const char *boot_id);
+/* True once per boot of an agent: when the boot of its last presence
+ * applied has not been answered with an agent_config yet (it now counts as
+ * answered). False for an agent without a presence. */
+bool tr_agents_config_due(struct tr_agents *a, const char *agent);
 /* The boot of the last presence applied, or NULL. Valid until the next call. */
 const char *tr_agents_boot(const struct tr_agents *a, const char *agent);
 

@@ -131,6 +131,15 @@ char *agent_status_json(struct agent *a, int64_t now)
     if (a->gpx)
         cJSON_AddBoolToObject(g, "replay_done", a->replay_done);
 
+    /* the reporting in force: the agent's settings, or what the
+     * dispatcher's last agent_config made of them */
+    const struct tr_policy_mode_params *er = &a->policy.p.mode[TR_MODE_EN_ROUTE];
+    x = cJSON_AddObjectToObject(o, "reporting");
+    num(x, "threshold_m", er->threshold_m);
+    num(x, "max_interval_s", (double)er->max_interval_ms / 1000.0);
+    num(x, "heartbeat_s", (double)a->presence_heartbeat_s);
+    cJSON_AddStringToObject(x, "source", a->c.configs ? "dispatcher" : "agent");
+
     x = cJSON_AddObjectToObject(o, "outbox");
     num(x, "events", (double)ob.events);
     num(x, "positions", (double)(ob.positions + ob.buffered));

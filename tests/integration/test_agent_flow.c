@@ -103,6 +103,23 @@ static void test_presence(void)
     CHECK(ah_cli(&a, &X, out, sizeof out, "status", NULL) == 0);
     CHECK(strstr(out, "connection: connected") != NULL);
 
+    /* the dispatcher tightens reporting (agents.* in truckrolld.conf) */
+    char rs[32];
+    ah_status_str(&a, "reporting.source", rs, sizeof rs);
+    CHECK(strcmp(rs, "agent") == 0 && ah_status_num(&a, "reporting.threshold_m") == 45);
+    char cfg[300];
+    int cn = snprintf(cfg, sizeof cfg,
+                      "{\"type\":\"agent_config\",\"id\":\"cfg-1\",\"ts\":%lld,"
+                      "\"agent_id\":\"tx-pres\",\"threshold_m\":20,\"heartbeat_s\":30}",
+                      (long long)ah_wall_ms());
+    CHECK(ah_publish(o.m, "truckroll/v1/agent/tx-pres/inbox", cfg, (size_t)cn) == 0);
+    CHECK(ah_wait_status(&a, "counters.configs", 1, WAIT));
+    ah_status_str(&a, "reporting.source", rs, sizeof rs);
+    CHECK(strcmp(rs, "dispatcher") == 0);
+    CHECK(ah_status_num(&a, "reporting.threshold_m") == 20);
+    CHECK(ah_status_num(&a, "reporting.heartbeat_s") == 30);
+    CHECK(ah_status_num(&a, "reporting.max_interval_s") == 60); /* not in the message */
+
     ah_agent_kill9(&a);
     CHECK_MSG(ah_wait_int(&o, &o.presence_will, 1, WAIT), "no last will");
     /* retained: a late subscriber sees the will */
