@@ -155,6 +155,8 @@ size_t tr_control_pollfds(const struct tr_control *c, struct pollfd *fds, size_t
 static void queue(struct tr_control *c, struct client *cl, const char *text)
 {
     size_t len = strlen(text);
+    if (cl->closing && cl->out_len == 0)
+        return; /* dropped for not reading (below), or gone: no answer after a gap */
     if (cl->out_len + len + 1 > TR_CONTROL_OUT_MAX) {
         cl->closing = true; /* not reading its replies: give up on it */
         cl->out_len = 0;
@@ -262,7 +264,7 @@ static void read_client(struct tr_control *c, struct client *cl, tr_control_fn f
         cl->active_ms = mono_ms();
         for (;;) {
             char *nl = memchr(cl->in, '\n', cl->in_len);
-            if (!nl)
+            if (!nl || cl->closing) /* closing: it stopped reading; run nothing more */
                 break;
             size_t len = (size_t)(nl - cl->in);
             *nl = '\0';
@@ -298,18 +300,20 @@ static void write_client(struct client *cl)
         }
         memmove(cl->out, cl->out + w, cl->out_len - (size_t)w);
         cl->out_len -= (size_t)w;
+        cl->active_ms = mono_ms(); /* reading its answers: not idle */
     }
 }
 
-/* The table is full: a client that has sent nothing for TR_CONTROL_IDLE_MS
- * (silent, or stuck half-way through a line) gives its slot up, the one
- * quiet the longest first. Returns whether a slot was freed. */
+/* The table is full: a client that has neither sent nor taken anything for
+ * TR_CONTROL_IDLE_MS (silent, stuck half-way through a line, or done
+ * sending but not reading its answers) gives its slot up, the one quiet the
+ * longest first. Returns whether a slot was freed. */
 static bool evict_idle(struct tr_control *c, int64_t now)
 {
     size_t victim = c->n;
     for (size_t i = 0; i < c->n; i++) {
         const struct client *cl = &c->cl[i];
-        if (!cl->closing && now - cl->active_ms >= TR_CONTROL_IDLE_MS &&
+        if (now - cl->active_ms >= TR_CONTROL_IDLE_MS &&
             (victim == c->n || cl->active_ms < c->cl[victim].active_ms))
             victim = i;
     }
