@@ -188,6 +188,18 @@ static int usage_error(const char *msg)
     return 2;
 }
 
+/* A whole decimal number in min..max: 0 and *out, or -1. */
+static int parse_long(const char *s, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
 #define WATCH_OFFERS 16 /* offer ids remembered from one screen to the next */
 
 /* True when an offer in the jobs answer was not on the last screen (any
@@ -216,7 +228,7 @@ static bool new_offer(const cJSON *jobs, char seen[][TR_MSG_ID_SIZE], size_t *n_
     return fresh;
 }
 
-static int watch(const char *path, long count, long interval_ms)
+static int watch(const char *path, long count, long interval_ms, bool json)
 {
     struct conn c;
     char seen[WATCH_OFFERS][TR_MSG_ID_SIZE];
@@ -232,6 +244,9 @@ static int watch(const char *path, long count, long interval_ms)
         if (!rs || !rj) {
             fprintf(stderr, "truckroll-agent: the agent stopped answering\n");
             rc = 3;
+        } else if (json) {
+            printf("{\"status\":%s,\"jobs\":%s}\n", s, j); /* the daemon's own JSON */
+            fflush(stdout);
         } else {
             fputs("\033[H\033[2J", stdout);
             if (new_offer(rj, seen, &n_seen))
@@ -262,6 +277,7 @@ int agent_client_main(int argc, char **argv)
     const char *id = NULL, *reason = NULL, *note = NULL;
     bool json = false, cfg_given = false;
     long count = 0, interval = 1000;
+    const char *bad = NULL; /* a --count or --interval-ms that does not parse */
     int rc;
 
     /* our own flags first; --x.y=v settings go to the config loader */
@@ -273,7 +289,11 @@ int agent_client_main(int argc, char **argv)
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         bool has_next = i + 1 < argc;
-        if (strcmp(a, "--json") == 0) {
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            free(rest);
+            agent_usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--json") == 0) {
             json = true;
         } else if (strcmp(a, "--socket") == 0 && has_next) {
             socket_path = argv[++i];
@@ -285,9 +305,11 @@ int agent_client_main(int argc, char **argv)
         } else if (strcmp(a, "--note") == 0 && has_next) {
             note = argv[++i];
         } else if (strcmp(a, "--count") == 0 && has_next) {
-            count = strtol(argv[++i], NULL, 10);
+            if (parse_long(argv[++i], 1, 1000000000, &count) != 0)
+                bad = "--count is a number 1..1000000000";
         } else if (strcmp(a, "--interval-ms") == 0 && has_next) {
-            interval = strtol(argv[++i], NULL, 10);
+            if (parse_long(argv[++i], 50, 60000, &interval) != 0)
+                bad = "--interval-ms is a number 50..60000";
         } else if (a[0] != '-' && !id) {
             id = a;
         } else {
@@ -304,12 +326,12 @@ int agent_client_main(int argc, char **argv)
     free(rest);
     if (rc)
         return rc;
+    if (bad)
+        return usage_error(bad);
     if (!socket_path)
         socket_path = s.control_socket;
     if (strcmp(cmd, "watch") == 0) {
-        if (interval < 50 || interval > 60000)
-            return usage_error("--interval-ms is 50..60000");
-        return watch(socket_path, count, interval);
+        return watch(socket_path, count, interval, json);
     }
 
     int k = tr_ctl_cmd_parse(cmd);

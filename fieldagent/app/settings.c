@@ -137,9 +137,12 @@ void agent_usage(FILE *out)
           "    available | unavailable the tech's own switch\n"
           "    watch [--count N] [--interval-ms MS]\n"
           "                            terminal view refreshed each second; rings the bell\n"
-          "                            on a new offer; --count N stops after N screens\n"
+          "                            on a new offer; --count N (1..1000000000) stops after\n"
+          "                            N screens; --json prints one line per refresh instead:\n"
+          "                            {\"status\": ..., \"jobs\": ...} (no screen, no bell)\n"
           "    Command options: --json (print the daemon's JSON answer), --socket PATH\n"
-          "    (default: control.socket from the configuration), -c FILE.\n"
+          "    (default: control.socket from the configuration), -c FILE, --help.\n"
+          "    Notes are 1..500 bytes (decline: 1..200).\n"
           "\n"
           "DAEMON OPTIONS\n"
           "    -c FILE              configuration file (default " AGENT_DEFAULT_CONFIG
@@ -174,6 +177,7 @@ void agent_usage(FILE *out)
           "    truckroll-agent status --json\n"
           "\n"
           "SEE ALSO\n"
-          "    fieldagent/README.md (control protocol), schemas/topics.md (MQTT topics)\n",
+          "    /usr/share/doc/truckroll-agent/control.md (control protocol, status fields),\n"
+          "    /usr/share/doc/truckroll-agent/README.md (device set-up, troubleshooting)\n",
           out);
 }

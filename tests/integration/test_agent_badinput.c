@@ -311,6 +311,32 @@ static void test_command_line(const struct ah_agent *a, const char *replay)
         CHECK_MSG(rc == 2, "%s %s: exit %d", bad[i].arg1, bad[i].arg2, rc);
         CHECK_MSG(strstr(out, bad[i].says) != NULL, "%s: says %s", bad[i].arg1, out);
     }
+
+    /* the commands' own options: bad numbers are usage errors (not a
+     * watch that never stops), --help is the manual */
+    static const char *const bad_watch[][2] = {
+        { "--count", "abc" }, { "--count", "0" }, { "--count", "-1" }, { "--interval-ms", "100abc" }
+    };
+    for (size_t i = 0; i < sizeof bad_watch / sizeof bad_watch[0]; i++) {
+        int rc = ah_cli(a, &X, out, sizeof out, "watch", bad_watch[i][0], bad_watch[i][1], NULL);
+        CHECK_MSG(rc == 2 && strstr(out, bad_watch[i][0]), "watch %s %s: exit %d, %s",
+                  bad_watch[i][0], bad_watch[i][1], rc, out);
+    }
+    CHECK(ah_cli(a, &X, out, sizeof out, "status", "--help", NULL) == 0 &&
+          strstr(out, "DAEMON OPTIONS") != NULL);
+    /* watch --json: one line per refresh, the daemon's status and jobs */
+    static char lines[65536];
+    CHECK(ah_cli(a, &X, lines, sizeof lines, "watch", "--json", "--count", "2", "--interval-ms",
+                 "50", NULL) == 0);
+    int n = 0;
+    for (char *line = strtok(lines, "\n"); line; line = strtok(NULL, "\n"), n++) {
+        cJSON *j = cJSON_Parse(line);
+        CHECK_MSG(cJSON_IsObject(cJSON_GetObjectItem(j, "status")) &&
+                      cJSON_IsObject(cJSON_GetObjectItem(j, "jobs")),
+                  "watch --json line %d: %.80s", n, line);
+        cJSON_Delete(j);
+    }
+    CHECK_MSG(n == 2, "watch --json --count 2 printed %d lines", n);
 }
 
 int main(int argc, char **argv)
