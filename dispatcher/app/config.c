@@ -173,45 +173,37 @@ int tr_app_engine_params(const struct settings *s, struct tr_engine_params *p, c
     return 0;
 }
 
+/* A setting that is neither 0 (the agent's own) nor at least min. */
+static bool under(double v, double min, const char *name, const char *unit, char *err,
+                  size_t errlen)
+{
+    if (v == 0 || v >= min)
+        return false;
+    snprintf(err, errlen, "%s: %g %s is under %g (0: the agent's own)", name, v, unit, min);
+    return true;
+}
+
 int tr_app_agent_config(const struct settings *s, struct tr_agent_config *cfg, char *err,
                         size_t errlen)
 {
     memset(cfg, 0, sizeof *cfg);
-    if (s->agents_threshold_m != 0) {
-        if (!(s->agents_threshold_m >= 5)) {
-            snprintf(err, errlen, "agents.report_threshold_m: %g m is under 5 (0: the agent's own)",
-                     s->agents_threshold_m);
-            return -1;
-        }
-        cfg->has_threshold_m = true;
-        cfg->threshold_m = s->agents_threshold_m;
+    if (under(s->agents_threshold_m, 5, "agents.report_threshold_m", "m", err, errlen) ||
+        under(s->agents_max_interval_s, 5, "agents.report_max_interval_s", "s", err, errlen) ||
+        under(s->agents_heartbeat_s, 30, "agents.heartbeat_s", "s", err, errlen))
+        return -1;
+    if (2000LL * s->agents_heartbeat_s >= s->presence_fresh_ms) {
+        snprintf(err, errlen,
+                 "agents.heartbeat_s: two heartbeats of %d s do not fit in "
+                 "engine.presence_fresh_ms (%d ms): a parked agent would look offline",
+                 s->agents_heartbeat_s, s->presence_fresh_ms);
+        return -1;
     }
-    if (s->agents_max_interval_s != 0) {
-        if (s->agents_max_interval_s < 5) {
-            snprintf(err, errlen,
-                     "agents.report_max_interval_s: %d s is under 5 (0: the agent's own)",
-                     s->agents_max_interval_s);
-            return -1;
-        }
-        cfg->has_max_interval_s = true;
-        cfg->max_interval_s = s->agents_max_interval_s;
-    }
-    if (s->agents_heartbeat_s != 0) {
-        if (s->agents_heartbeat_s < 30) {
-            snprintf(err, errlen, "agents.heartbeat_s: %d s is under 30 (0: the agent's own)",
-                     s->agents_heartbeat_s);
-            return -1;
-        }
-        if (2000LL * s->agents_heartbeat_s >= s->presence_fresh_ms) {
-            snprintf(err, errlen,
-                     "agents.heartbeat_s: two heartbeats of %d s do not fit in "
-                     "engine.presence_fresh_ms (%d ms): a parked agent would look offline",
-                     s->agents_heartbeat_s, s->presence_fresh_ms);
-            return -1;
-        }
-        cfg->has_heartbeat_s = true;
-        cfg->heartbeat_s = s->agents_heartbeat_s;
-    }
+    cfg->has_threshold_m = s->agents_threshold_m != 0;
+    cfg->threshold_m = s->agents_threshold_m;
+    cfg->has_max_interval_s = s->agents_max_interval_s != 0;
+    cfg->max_interval_s = s->agents_max_interval_s;
+    cfg->has_heartbeat_s = s->agents_heartbeat_s != 0;
+    cfg->heartbeat_s = s->agents_heartbeat_s;
     if (!cfg->has_threshold_m && !cfg->has_max_interval_s && !cfg->has_heartbeat_s)
         return 0;
     /* what the agent's policy makes of it: every on-shift report interval
