@@ -95,20 +95,23 @@ int tr_gpx_replay_next(struct tr_gpx_replay *r, int64_t now_ms, struct tr_fix *f
         return -1;
     size_t i = next_usable(r);
     if (i == r->g->n_points) {
-        if (!r->o.loop) {
+        /* no loop, or a track without one usable point: the end */
+        if (!r->o.loop || !r->started) {
             r->n_skipped += i - r->next; /* the unusable tail */
             r->next = i;
             return -1;
         }
         if (now_ms < tr_gpx_replay_due_ms(r))
             return 0;
-        /* start the next loop: its first point is due now */
+        /* start the next loop: its first usable point is due now */
         r->n_skipped += i - r->next;
         r->start_ms = r->last_due_ms + loop_gap(r);
         r->next = 0;
         r->started = false;
         r->track_ms = 0;
-        i = 0;
+        i = next_usable(r); /* a usable point exists: the last loop handed one out */
+        r->n_skipped += i;
+        r->next = i;
     }
     int64_t tt = track_time(r, i);
     int64_t due = due_of(r, i);

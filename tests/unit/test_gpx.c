@@ -382,11 +382,27 @@ static void test_replay_nofix_and_fast(void)
     for (int64_t now = 0; now < 50; now++) {
         while (tr_gpx_replay_next(&r, now, &f) == 1) {
             CHECK(f.t > last && f.t <= now);
+            CHECK(f.mode >= 2); /* the leading no-fix point is skipped on every loop */
             last = f.t;
             n++;
         }
     }
     CHECK_MSG(n >= 20 && n <= 50, "%d fixes in 50 ms", n);
+    tr_gpx_free(g);
+
+    /* a track without one fix, looping: it ends, nothing handed out */
+    const char *none = HEAD "<trk><trkseg>\n"
+                            "<trkpt lat=\"52.0\" lon=\"4.0\"><time>2020-01-01T00:00:00Z</time>"
+                            "<fix>none</fix></trkpt>\n</trkseg></trk></gpx>";
+    CHECK(parse_str(none, &g, &err) == TR_GPX_OK && g && g->n_points == 1);
+    if (!g)
+        return;
+    o.speedup = 1.0;
+    CHECK(tr_gpx_replay_init(&r, g, 0, &o) == TR_GPX_OK);
+    int rc = 0;
+    for (int64_t now = 0; now < 10000 && rc == 0; now += 100)
+        rc = tr_gpx_replay_next(&r, now, &f);
+    CHECK_MSG(rc == -1, "a looping track without fixes: %d, not the end", rc);
     tr_gpx_free(g);
 }
 
