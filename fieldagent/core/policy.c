@@ -202,6 +202,24 @@ enum tr_report_reason tr_policy_on_tick(struct tr_policy *p, int64_t now_ms,
     return TR_REPORT_NONE;
 }
 
+void tr_policy_params_time_scale(struct tr_policy_params *pp, double factor)
+{
+    if (!pp || !isfinite(factor) || factor <= 0.0)
+        return;
+    for (int m = 0; m < TR_POLICY_N_MODES; m++) {
+        struct tr_policy_mode_params *mp = &pp->mode[m];
+        mp->min_interval_ms = llround((double)mp->min_interval_ms / factor);
+        mp->max_interval_ms = llround((double)mp->max_interval_ms / factor);
+        mp->heartbeat_ms = llround((double)mp->heartbeat_ms / factor);
+    }
+    pp->latency_ms = llround((double)pp->latency_ms / factor);
+    pp->max_fix_gap_ms = llround((double)pp->max_fix_gap_ms / factor);
+    pp->vel_gap_ms = llround((double)pp->vel_gap_ms / factor);
+    pp->aim_s /= factor;
+    pp->max_speed_mps *= factor;
+    pp->stop_min_mps *= factor;
+}
+
 int tr_policy_apply_config(struct tr_policy *p, const struct tr_agent_config *cfg)
 {
     if (!p || !cfg)

@@ -179,6 +179,13 @@ struct tr_policy {
  * 1000 ms, fix gap 10 s, velocity gap 30 s, outliers above 70 m/s, aim 0 s,
  * stop at 0.3 x a reported speed of 3 m/s or more, all features. */
 void tr_policy_params_default(struct tr_policy_params *pp);
+/* For a world that runs factor (> 0) times faster than the clock, as a
+ * replay sped up by factor does: every duration (intervals, heartbeats,
+ * latency, fix and velocity gaps, aim) divided by it and every speed limit
+ * (outliers, stops) multiplied, so the policy reports a sped-up drive as it
+ * would the drive at 1x. The horizon stays: it is the dispatcher's.
+ * Nothing happens for a factor that is not finite and > 0. */
+void tr_policy_params_time_scale(struct tr_policy_params *pp, double factor);
 /* Start with no report sent. pp may be NULL (defaults). Returns
  * TR_POLICY_ERR_INVALID for a NULL p, or thresholds / intervals that are
  * not finite or not positive, or aim_s outside 0..60 (then p is set up

@@ -362,9 +362,15 @@ int tr_sim_policy_main(int argc, char **argv)
     else
         print_table(path, mode, &r);
     rc = 0;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "truckroll-sim policy: cannot write the output\n");
+        rc = 1;
+    }
 done:
-    if (trace && trace != stdout)
-        fclose(trace);
+    if (trace && trace != stdout && fclose(trace) != 0 && rc == 0) {
+        fprintf(stderr, "truckroll-sim policy: cannot write the trace\n");
+        rc = 1;
+    }
     tr_gpx_free(g);
     return rc;
 }

@@ -109,7 +109,12 @@ struct tr_sim_agent *tr_sim_agent_new(const struct tr_sim_member *m, size_t inde
     ap.dwell_ms = (int64_t)fmax(3000.0, 60000.0 / o->speed);
     ap.max_speed_mps = 2.0 * fmax(1.0, fmin(o->speed, 20.0));
     tr_jobs_init(&a->jobs, m->id, &ap);
-    tr_policy_init(&a->policy, NULL);
+    /* the sim's world runs o->speed times faster (drives, work): the policy
+     * follows it, so a drive is reported as it would be at 1x */
+    struct tr_policy_params pp;
+    tr_policy_params_default(&pp);
+    tr_policy_params_time_scale(&pp, o->speed);
+    tr_policy_init(&a->policy, &pp);
     if ((rc = tr_tz_load(m->timezone, NULL, &a->tz)) != TR_TZ_OK) {
         snprintf(err, errlen, "timezone %s: %s", m->timezone, tr_tz_strerror(rc));
         goto fail;

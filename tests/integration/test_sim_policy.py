@@ -129,6 +129,16 @@ def main():
         rc, _, err = run(sim, args)
         check(rc == 2 and err, f"usage error {args}: exit {rc}")
 
+    # a full disk: 1, said, not a silent success
+    if os.path.exists("/dev/full"):
+        with open("/dev/full", "w") as full:
+            p = subprocess.run([sim, "policy", sbn, "--json"], stdout=full,
+                               stderr=subprocess.PIPE, text=True, timeout=120)
+        check(p.returncode == 1 and "cannot write" in p.stderr,
+              f"output to /dev/full: {p.returncode}")
+        rc, _, err = run(sim, ["policy", sbn, "--json", "--trace", "/dev/full"])
+        check(rc == 1 and "cannot write the trace" in err, f"trace to /dev/full: {rc}")
+
     # unreadable or malformed tracks: 1, with the line
     rc, _, err = run(sim, ["policy", "/nonexistent/track.gpx"])
     check(rc == 1 and "cannot open" in err, f"missing file: {rc} {err}")

@@ -8,7 +8,12 @@
  *     countries, and the job feed picks skills members have;
  *   - drives cut from every real track in data/tracks start exactly where
  *     the contractor is and end exactly at the site, with every point valid
- *     and near the trip; a shifted track starts at the given place.
+ *     and near the trip; a shifted track starts at the given place;
+ *   - a drive sped up 60x as the demo drives, through the policy scaled to
+ *     it (tr_policy_params_time_scale): no fix is taken for an outlier that
+ *     is not one at 1x (unscaled, most of a sparse track's were), and the
+ *     reports stay within 4x of 1x (speeds over the wire's 150 m/s cannot
+ *     be reported, so dead reckoning falls behind and reports more).
  * argv[1]: the tracks dir.
  */
 #include <math.h>
@@ -17,6 +22,7 @@
 #include <string.h>
 
 #include "common/geo.h"
+#include "fieldagent/core/policy.h"
 #include "fieldagent/sim/fleet.h"
 #include "fieldagent/sim/route.h"
 #include "tests/support/check.h"
@@ -186,6 +192,63 @@ static void test_routes(const char *dir)
     CHECK(tr_sim_route_fit(NULL, 0, 1, 2, 3, 4, &r) == TR_SIM_ROUTE_ERR_INVALID && !r);
 }
 
+/* A drive cut from track, replayed at speedup through the en-route policy
+ * scaled to it: reports and rejected outliers. */
+static void drive(const struct tr_gpx *track, double speedup, unsigned long *reports,
+                  unsigned long *outliers)
+{
+    struct tr_gpx *d = NULL;
+    struct tr_policy_params pp;
+    struct tr_policy p;
+    struct tr_gpx_replay r;
+    struct tr_gpx_replay_opts o = { .speedup = speedup, .max_gap_ms = 10000 };
+    struct tr_fix f;
+    struct tr_geo_report rep;
+    *reports = *outliers = 0;
+    if (tr_sim_route_fit(track, 100, 30.30, -97.77, 30.30, -97.69, &d) != TR_SIM_ROUTE_OK)
+        return;
+    tr_policy_params_default(&pp);
+    tr_policy_params_time_scale(&pp, speedup);
+    CHECK(tr_policy_init(&p, &pp) == TR_POLICY_OK);
+    int64_t now = 1700000000000LL;
+    tr_gpx_replay_init(&r, d, now, &o);
+    for (int guard = 0; guard < 100000000; guard++) {
+        int k = tr_gpx_replay_next(&r, now, &f);
+        if (k < 0)
+            break;
+        if (k == 0) {
+            now = tr_gpx_replay_due_ms(&r);
+            continue;
+        }
+        if (tr_policy_on_fix(&p, &f, TR_MODE_EN_ROUTE, now, &rep) != TR_REPORT_NONE)
+            (*reports)++;
+    }
+    *outliers = (unsigned long)p.n_outliers;
+    tr_gpx_free(d);
+}
+
+static void test_speedup(const char *dir)
+{
+    static const char *const tracks[] = { "sbn-v13.gpx", "iblue747.gpx", "tpo-sample2.gpx" };
+    for (size_t t = 0; t < sizeof tracks / sizeof tracks[0]; t++) {
+        char path[512];
+        struct tr_gpx *g = NULL;
+        struct tr_gpx_error ge;
+        snprintf(path, sizeof path, "%s/%s", dir, tracks[t]);
+        if (tr_gpx_load_file(path, NULL, &g, &ge) != TR_GPX_OK) {
+            CHECK_MSG(0, "%s: %s", path, ge.reason);
+            continue;
+        }
+        unsigned long r1, o1, r60, o60;
+        drive(g, 1, &r1, &o1);
+        drive(g, 60, &r60, &o60);
+        CHECK_MSG(r1 > 0 && o60 == o1 && r60 >= r1 && r60 <= 4 * r1,
+                  "%s: %lu reports, %lu outliers at 1x; %lu, %lu at 60x", tracks[t], r1, o1, r60,
+                  o60);
+        tr_gpx_free(g);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -195,5 +258,6 @@ int main(int argc, char **argv)
     test_parse();
     test_demo();
     test_routes(argv[1]);
+    test_speedup(argv[1]);
     return check_report("unit.sim_fleet");
 }
