@@ -141,6 +141,18 @@ static void test_demo(void)
     free(buf);
 }
 
+/* dir/name as a track, or NULL (a failed check). */
+static struct tr_gpx *load(const char *dir, const char *name)
+{
+    char path[512];
+    struct tr_gpx *g = NULL;
+    struct tr_gpx_error ge;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (tr_gpx_load_file(path, NULL, &g, &ge) != TR_GPX_OK)
+        CHECK_MSG(0, "%s: %s", path, ge.reason);
+    return g;
+}
+
 static void test_routes(const char *dir)
 {
     static const char *const tracks[] = {
@@ -149,14 +161,9 @@ static void test_routes(const char *dir)
     };
     const double from_lat = 41.88, from_lon = -87.63;
     for (size_t t = 0; t < sizeof tracks / sizeof tracks[0]; t++) {
-        char path[512];
-        struct tr_gpx *g = NULL;
-        struct tr_gpx_error ge;
-        snprintf(path, sizeof path, "%s/%s", dir, tracks[t]);
-        if (tr_gpx_load_file(path, NULL, &g, &ge) != TR_GPX_OK) {
-            CHECK_MSG(0, "%s: %s", path, ge.reason);
+        struct tr_gpx *g = load(dir, tracks[t]);
+        if (!g)
             continue;
-        }
         for (int k = 0; k < 4; k++) {
             double km = k == 0 ? 0.05 : k * 4.0; /* 50 m (scaled down), 4, 8, 12 km */
             double to_lat = from_lat + km / 111.195 * 0.6, to_lon = from_lon - km / 83.0 * 0.8;
@@ -231,14 +238,9 @@ static void test_speedup(const char *dir)
 {
     static const char *const tracks[] = { "sbn-v13.gpx", "iblue747.gpx", "tpo-sample2.gpx" };
     for (size_t t = 0; t < sizeof tracks / sizeof tracks[0]; t++) {
-        char path[512];
-        struct tr_gpx *g = NULL;
-        struct tr_gpx_error ge;
-        snprintf(path, sizeof path, "%s/%s", dir, tracks[t]);
-        if (tr_gpx_load_file(path, NULL, &g, &ge) != TR_GPX_OK) {
-            CHECK_MSG(0, "%s: %s", path, ge.reason);
+        struct tr_gpx *g = load(dir, tracks[t]);
+        if (!g)
             continue;
-        }
         unsigned long r1, o1, r60, o60;
         drive(g, 1, &r1, &o1);
         drive(g, 60, &r60, &o60);
