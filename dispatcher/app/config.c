@@ -68,8 +68,10 @@ const struct tr_config_option tr_app_options[] = {
       .max = 86400000, .help = "no message from an agent for longer = offline" },
     { "engine.fix_fresh_ms", TR_CFG_INT_AT(S, fix_fresh_ms), "1200000", .min = 100, .max = 86400000,
       .help = "a fix older than this is stale" },
-    { "engine.max_future_skew_ms", TR_CFG_INT_AT(S, max_future_skew_ms), "30000", .min = 1,
-      .max = 86400000, .help = "a fix dated later than now + this is rejected" },
+    { "engine.max_future_skew_ms", TR_CFG_INT_AT(S, max_future_skew_ms), "10000", .min = 1,
+      .max = 86400000,
+      .help = "a fix dated later than now + this is rejected (under the 18 s a receiver is "
+              "ahead before it knows the leap seconds)" },
     { "engine.detour_factor", TR_CFG_DOUBLE_AT(S, detour_factor), "1.3", .min = 1, .max = 10,
       .help = "road distance / great-circle distance" },
     { "engine.speed_kmh.car", TR_CFG_DOUBLE_AT(S, speed_car), "40", .min = 1, .max = 300,

@@ -58,7 +58,7 @@ void tr_engine_params_default(struct tr_engine_params *p)
     p->offer_timeout_ms = 60000;
     p->presence_fresh_ms = 660000;
     p->fix_fresh_ms = 1200000;
-    p->max_future_skew_ms = 30000;
+    p->max_future_skew_ms = 10000;
     p->base_radius_km = 12.5;
     p->default_max_radius_km = 50.0;
     p->n_widen = 3;

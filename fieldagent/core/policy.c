@@ -149,9 +149,22 @@ enum tr_report_reason tr_policy_on_fix(struct tr_policy *p, const struct tr_fix 
 {
     if (!p || !fix)
         return TR_REPORT_NONE;
-    if (!fix_usable(fix) || !mode_ok(mode) || (p->n_hist && fix->t <= p->hist[0].t_ms)) {
+    if (!fix_usable(fix) || !mode_ok(mode)) {
         p->n_ignored++;
         return TR_REPORT_NONE;
+    }
+    if (p->n_hist && fix->t <= p->hist[0].t_ms) {
+        if (p->hist[0].t_ms - fix->t <= TR_POLICY_CLOCK_BACK_MS) {
+            p->n_ignored++; /* a repeat */
+            return TR_REPORT_NONE;
+        }
+        /* the receiver's clock was corrected: what came before was dated
+         * wrong; start afresh from this fix */
+        p->n_clock_back++;
+        p->n_hist = 0;
+        p->gap_ms = 0;
+        p->n_rejected = 0;
+        p->have_report = false;
     }
     struct tr_policy_sample s;
     if (!tr_policy_track_sample(p, fix, &s)) {

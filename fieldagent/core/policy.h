@@ -70,6 +70,14 @@
  * After two rejections in a row the third such fix is taken as a new start
  * (the receiver really moved, e.g. after a long outage).
  *
+ * Fix times come from the receiver and only go forward, except when a
+ * wrong receiver clock is corrected (one that did not know the leap seconds
+ * yet was 18 s ahead). A fix not after the newest is ignored (a repeat),
+ * unless it is more than TR_POLICY_CLOCK_BACK_MS before it: then the fixes
+ * before were the wrong ones, and the policy starts afresh from this one
+ * (n_clock_back; its first report is TR_REPORT_FIRST), instead of ignoring
+ * every real fix until the clock catches up with the wrong one.
+ *
  * What it does not do: I/O, clocks (time comes in as now_ms; fix times as
  * fix->t), MQTT, queueing or batching of reports (the outbox does that), or
  * the dispatcher side of the prediction (tr_geo_predict, common/geo.h).
@@ -93,6 +101,9 @@
 
 #define TR_POLICY_N_MODES 5 /* enum tr_agent_mode: idle .. off_shift */
 #define TR_POLICY_HIST    2 /* recent fixes kept for velocity estimates */
+/* A fix time this far (ms) before the newest one is a receiver clock
+ * correction, not a repeat (see above). */
+#define TR_POLICY_CLOCK_BACK_MS 2000
 
 /* The dispatcher's dead-reckoning horizon: both sides must use the same
  * value (tr_geo_predict's max_horizon_s). */
@@ -170,6 +181,7 @@ struct tr_policy {
     int64_t gap_ms;                               /* smoothed fix interval (0: not known yet) */
     int n_rejected;                               /* outliers rejected in a row */
     uint64_t n_fixes, n_ignored, n_outliers;
+    uint64_t n_clock_back; /* receiver clock corrections: started afresh */
     uint64_t n_reports[TR_REPORT_REASONS];
 };
 

@@ -8,7 +8,9 @@
  *     truckroll-agent): one may be lost without the agent going offline;
  *   - engine.fix_fresh_ms covers the longest interval between positions the
  *     policy allows on shift (max_interval_ms moving, heartbeat_ms standing
- *     still, every mode but off shift, where the agent gets no jobs).
+ *     still, every mode but off shift, where the agent gets no jobs);
+ *   - engine.max_future_skew_ms refuses a fix 18 s ahead (a receiver that
+ *     does not know the leap seconds yet).
  *
  * argv[1]: truckrolld, argv[2]: truckroll-agent (their --print-config --json).
  */
@@ -62,6 +64,12 @@ int main(int argc, char **argv)
               fix_ms, (long long)ep.presence_fresh_ms, (long long)ep.fix_fresh_ms);
     CHECK_MSG(presence_ms > 2 * heartbeat_ms, "presence fresh %.0f ms, heartbeat %.0f ms",
               presence_ms, heartbeat_ms);
+    /* a receiver that does not know the leap seconds yet is 18 s ahead: its
+     * fixes are refused, not taken to hold the live position back */
+    double skew_ms = config_default(argv[1], "engine.max_future_skew_ms");
+    CHECK_MSG(skew_ms == (double)ep.max_future_skew_ms && skew_ms < 18000,
+              "engine.max_future_skew_ms %.0f (engine %lld)", skew_ms,
+              (long long)ep.max_future_skew_ms);
     for (int m = 0; m < TR_POLICY_N_MODES; m++) {
         if (m == TR_MODE_OFF_SHIFT)
             continue;

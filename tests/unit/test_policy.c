@@ -178,6 +178,44 @@ static void test_bad_fixes(void)
     CHECK(tr_policy_on_fix(&r.p, NULL, TR_MODE_EN_ROUTE, f.t, NULL) == TR_REPORT_NONE);
 }
 
+/* One fix dated 18 s ahead (a receiver without its leap seconds), then the
+ * corrected clock: reporting carries on from the real fixes at once instead
+ * of ignoring them until the clock passes the wrong one. */
+static void test_clock_back(void)
+{
+    struct run r;
+    run_init(&r);
+    struct car c = { 0, 0, 20.0, 0.0, T0 };
+    for (int i = 0; i < 10; i++) {
+        feed(&r, &(struct tr_fix){ 0 }, TR_MODE_EN_ROUTE); /* ignored: no fix */
+        struct tr_fix f = car_fix(&c, i, true);
+        feed(&r, &f, TR_MODE_EN_ROUTE);
+        car_step(&c, 1000, 0, 0);
+    }
+    struct tr_fix ahead = car_fix(&c, 10, true);
+    ahead.t += 18000;
+    feed(&r, &ahead, TR_MODE_EN_ROUTE);
+    car_step(&c, 1000, 0, 0);
+    /* a repeat of the newest time, and one a second older: still repeats */
+    struct tr_fix again = ahead;
+    CHECK(tr_policy_on_fix(&r.p, &again, TR_MODE_EN_ROUTE, again.t, NULL) == TR_REPORT_NONE);
+    again.t -= 1000;
+    CHECK(tr_policy_on_fix(&r.p, &again, TR_MODE_EN_ROUTE, again.t, NULL) == TR_REPORT_NONE);
+    CHECK(r.p.n_clock_back == 0);
+    /* the corrected clock: 17 s before the wrong fix */
+    struct tr_fix real = car_fix(&c, 11, true);
+    CHECK(tr_policy_on_fix(&r.p, &real, TR_MODE_EN_ROUTE, real.t, NULL) == TR_REPORT_FIRST);
+    CHECK(r.p.n_clock_back == 1);
+    /* and it goes on: a turn is reported within seconds, not after 17 s */
+    int turned = 0;
+    for (int i = 12; i < 22; i++) {
+        car_step(&c, 1000, 30.0, 0);
+        struct tr_fix f = car_fix(&c, i, true);
+        turned += tr_policy_on_fix(&r.p, &f, TR_MODE_EN_ROUTE, f.t, NULL) != TR_REPORT_NONE;
+    }
+    CHECK_MSG(turned > 0, "no report in 10 s of turning after the clock correction");
+}
+
 static void test_straight_line(bool with_velocity)
 {
     struct run r;
@@ -439,6 +477,7 @@ int main(void)
 {
     test_first_and_mode();
     test_bad_fixes();
+    test_clock_back();
     test_straight_line(true);
     test_straight_line(false);
     test_turn();
