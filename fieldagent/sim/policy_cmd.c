@@ -43,6 +43,15 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* A trace's err_m: empty where there is no estimate yet. */
+static const char *err_field(double err, char buf[32])
+{
+    if (!isfinite(err))
+        return "";
+    snprintf(buf, 32, "%.2f", err);
+    return buf;
+}
+
 int tr_sim_policy_run(const struct tr_gpx *g, const struct tr_policy_params *pp,
                       const struct tr_agent_config *cfg, enum tr_agent_mode mode, double distance_m,
                       FILE *trace, struct tr_sim_policy_result *out)
@@ -77,6 +86,7 @@ int tr_sim_policy_run(const struct tr_gpx *g, const struct tr_policy_params *pp,
         uint64_t used_before = pol.n_fixes, outliers_before = pol.n_outliers;
         struct tr_geo_report rep;
         double err = NAN;
+        char ebuf[32];
 
         if (have_disp && f->mode >= 2 && tr_geo_valid(f->lat, f->lon)) {
             double lat, lon;
@@ -89,8 +99,8 @@ int tr_sim_policy_run(const struct tr_gpx *g, const struct tr_policy_params *pp,
             if (isfinite(err) && err > out->max_err_outlier_m)
                 out->max_err_outlier_m = err;
             if (trace)
-                fprintf(trace, "%d,%lld,%.7f,%.7f,,,%.2f,outlier\n", g->points[i].line,
-                        (long long)f->t, f->lat, f->lon, isfinite(err) ? err : 0.0);
+                fprintf(trace, "%d,%lld,%.7f,%.7f,,,%s,outlier\n", g->points[i].line,
+                        (long long)f->t, f->lat, f->lon, err_field(err, ebuf));
             continue;
         }
         if (pol.n_fixes == used_before) { /* ignored by the policy */
@@ -124,10 +134,9 @@ int tr_sim_policy_run(const struct tr_gpx *g, const struct tr_policy_params *pp,
             out->reasons[why]++;
         }
         if (trace)
-            fprintf(trace, "%d,%lld,%.7f,%.7f,%.2f,%.1f,%.2f,%s\n", g->points[i].line,
+            fprintf(trace, "%d,%lld,%.7f,%.7f,%.2f,%.1f,%s,%s\n", g->points[i].line,
                     (long long)f->t, f->lat, f->lon, pol.cur.speed_mps, pol.cur.heading_deg,
-                    isfinite(err) ? err : 0.0,
-                    why == TR_REPORT_NONE ? "" : tr_policy_reason_name(why));
+                    err_field(err, ebuf), why == TR_REPORT_NONE ? "" : tr_policy_reason_name(why));
     }
     if (out->fixes == 0)
         goto done;
@@ -185,7 +194,9 @@ static void usage(FILE *to)
           "                    aimed heading of reports: straight lines only).\n"
           "    --no-outlier    use every fix, even one that implies an impossible speed.\n"
           "    --json          print one JSON object instead of the table.\n"
-          "    --trace FILE    write one CSV line per used fix to FILE ('-': stdout).\n"
+          "    --trace FILE    write one CSV line per fix used or rejected as an outlier\n"
+          "                    to FILE ('-': stdout): line,t_ms,lat,lon,speed,heading,\n"
+          "                    err_m,reason (err_m empty before the first report).\n"
           "    -h, --help      print this help.\n"
           "\n"
           "OUTPUT\n"

@@ -44,7 +44,8 @@ struct tr_sim_policy_result {
 /* Replay every point of g as a fix (fix time = now) in `mode`, with the
  * policy set up from pp (NULL: defaults) and then cfg (NULL: none), beside
  * a distance reporter at distance_m and 1 Hz fixed-rate reporting. trace
- * (may be NULL) gets one CSV line per point. Returns 0, or -1 when g holds
+ * (may be NULL) gets one CSV line per fix used or rejected as an outlier
+ * (err_m empty where there is no estimate yet). Returns 0, or -1 when g holds
  * no usable fix or an argument is bad. */
 int tr_sim_policy_run(const struct tr_gpx *g, const struct tr_policy_params *pp,
                       const struct tr_agent_config *cfg, enum tr_agent_mode mode, double distance_m,

@@ -129,6 +129,12 @@ def main():
         rc, _, err = run(sim, args)
         check(rc == 2 and err, f"usage error {args}: exit {rc}")
 
+    # the trace: a header, then err_m empty before the first report
+    rc, out, _ = run(sim, ["policy", sbn, "--json", "--trace", "-"])
+    rows = [ln.split(",") for ln in out.splitlines() if not ln.startswith("{")]
+    check(rc == 0 and rows[0][6] == "err_m" and rows[1][6] == "" and rows[1][7] == "first"
+          and all(r[6] for r in rows[2:]), "trace err_m column")
+
     # a full disk: 1, said, not a silent success
     if os.path.exists("/dev/full"):
         with open("/dev/full", "w") as full:
