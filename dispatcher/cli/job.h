@@ -13,7 +13,8 @@
 
 /* Follow job_id's status topic (subscribed and connected already) and
  * print each change on stderr until the job reaches `target` or a later
- * state of its lifecycle (0), is cancelled or failed (1), or deadline (3).
+ * state of its lifecycle (0), is cancelled or failed (1), deadline (3), or
+ * an interrupt (130: the wait was cut short, nothing is known).
  * A job waiting as unassigned is followed on: the dispatcher retries it. */
 int tr_cli_job_wait(struct tr_cli *c, const char *job_id, enum tr_job_state target,
                     int64_t deadline);

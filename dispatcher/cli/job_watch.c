@@ -185,7 +185,7 @@ int tr_cli_job_wait(struct tr_cli *c, const char *job_id, enum tr_job_state targ
         fprintf(stderr, "%s: job %s not %s in time%s%s\n", tr_cli_prog(c), job_id,
                 tr_msg_job_state_name(target), last_why[0] ? ": " : "", last_why);
     seen_free(&seen);
-    return rc == TR_CLI_INTERRUPTED ? TR_CLI_OK : rc;
+    return rc; /* interrupted: 130, not "reached" */
 }
 
 static void usage_watch(FILE *f)

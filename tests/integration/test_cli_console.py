@@ -280,6 +280,22 @@ def main():
     rc, out, err = run(["job", "create", "--title", "Wait", "--skill", "fiber", "--at",
                         "30.27,-97.74", "--wait=offered", "--wait-timeout", "1"])
     check(rc == 3 and out.strip() and "not offered" in err, f"create --wait {rc} {out!r} {err!r}")
+    # interrupted while waiting: 130, never the 0 of "offered"
+    env = clean_env()
+    env["XDG_CONFIG_HOME"] = os.path.join(ENV.tmp, "xdg")
+    w = subprocess.Popen([TRUCKROLL, "job", "create", "--title", "Wait", "--skill", "fiber",
+                          "--at", "30.27,-97.74", "--wait=offered", "--wait-timeout", "60"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    first = w.stdout.readline()  # the job id: created, now waiting
+    w.send_signal(signal.SIGINT)
+    try:
+        rc = w.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        w.kill()
+        rc = w.wait()
+    w.stdout.close()
+    w.stderr.close()
+    check(first.strip() and rc == 130, f"create --wait interrupted: {rc}")
     rc, out, _ = run(["job", "cancel", job, "--note", "customer fixed it"])
     check(rc == 0 and "cancelled" in out, f"cancel {rc} {out!r}")
     rc, out, _ = run(["job", "list", "--state", "cancelled", "--json"])
@@ -326,7 +342,7 @@ def main():
 
     # --- MQTT 3.1.1: the answer comes through reply_to ---
     rc, out, _ = run(["job", "list", "--broker.protocol=v311", "--json"])
-    check(rc == 0 and json.loads(out)["total"] == 4, f"3.1.1 {rc} {out!r}")
+    check(rc == 0 and json.loads(out)["total"] == 5, f"3.1.1 {rc} {out!r}")
 
     # --- connection errors ---
     rc, _, err = run(["job", "list", "--timeout", "2"], config=False)
