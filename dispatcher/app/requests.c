@@ -249,6 +249,16 @@ static void job_create(struct req *r)
         respond_job(r, known); /* a retry: the job exists */
         return;
     }
+    /* not among the recent ones: the store knows every request's job (a
+     * request replayed from the receive journal after a crash, or a retry
+     * of an old one) */
+    char made[TR_MSG_ID_SIZE];
+    if (tr_store_job_by_request(a->store, r->actor, r->msg->id, made) == TR_STORE_OK) {
+        if (r->key[0])
+            tr_lru_put(a->created, r->key, made, strlen(made) + 1);
+        respond_job(r, made);
+        return;
+    }
     memset(&j, 0, sizeof(j));
     j.job.spec = c->spec;
     if (c->has_site) {
@@ -290,7 +300,7 @@ static void job_create(struct req *r)
     copy_utf8(note, sizeof(note), full); /* the region part may be cut, the request id stays */
     if (where[0])
         tr_log_info("job.create %s: %s", r->msg->id, where + 2);
-    int rc = tr_store_job_create(a->store, &j, r->actor, note, r->now_ms, NULL, 0);
+    int rc = tr_store_job_create_for(a->store, &j, r->actor, r->msg->id, note, r->now_ms, NULL, 0);
     if (rc != TR_STORE_OK) {
         tr_log_error("job.create %s: %s", r->msg->id, tr_store_errmsg(a->store));
         tr_req_error(r, rc == TR_STORE_ERR_INVALID ? TR_WIRE_BAD_FIELD : TR_WIRE_INTERNAL, NULL,

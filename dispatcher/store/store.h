@@ -73,7 +73,7 @@ enum tr_store_err {
 const char *tr_store_strerror(int err);
 
 /* Schema versions (PRAGMA user_version) this build writes. */
-#define TR_STORE_SCHEMA_VERSION     2
+#define TR_STORE_SCHEMA_VERSION     3
 #define TR_STORE_POS_SCHEMA_VERSION 1
 
 #define TR_STORE_MAX_SKILLS 64
@@ -235,6 +235,16 @@ int tr_store_job_new_id(struct tr_store *s, int64_t now_ms, char id[TR_MSG_ID_SI
 int tr_store_job_create(struct tr_store *s, struct tr_store_job *job, const char *actor,
                         const char *note, int64_t now_ms, const struct tr_store_outmsg *out,
                         size_t n_out);
+/* The same for a console request: (actor, request) is stored with the job
+ * in the same transaction (EXISTS if that pair made a job already), for
+ * tr_store_job_by_request. request must be a msgid. */
+int tr_store_job_create_for(struct tr_store *s, struct tr_store_job *job, const char *actor,
+                            const char *request, const char *note, int64_t now_ms,
+                            const struct tr_store_outmsg *out, size_t n_out);
+/* The job that request `request` of `actor` made: OK and its id, or
+ * NOT_FOUND. */
+int tr_store_job_by_request(struct tr_store *s, const char *actor, const char *request,
+                            char job_id[TR_MSG_ID_SIZE]);
 
 int tr_store_job_get(struct tr_store *s, const char *job_id, struct tr_store_job *out);
 

@@ -31,6 +31,8 @@ enum tr_store_stmt_id {
     ST_CON_LIMIT,
     ST_CON_ACCEPTS,
     ST_JOB_INSERT,
+    ST_JOB_REQUEST_INSERT,
+    ST_JOB_BY_REQUEST,
     ST_JOB_GET,
     ST_JOB_LIST,
     ST_JOB_LIST_STATE,

@@ -279,8 +279,44 @@ int tr_store_job_create(struct tr_store *s, struct tr_store_job *job, const char
                         const char *note, int64_t now_ms, const struct tr_store_outmsg *out,
                         size_t n_out)
 {
+    return tr_store_job_create_for(s, job, actor, NULL, note, now_ms, out, n_out);
+}
+
+int tr_store_job_by_request(struct tr_store *s, const char *actor, const char *request,
+                            char job_id[TR_MSG_ID_SIZE])
+{
+    if (!s || !actor || !request || !job_id)
+        return TR_STORE_ERR_INVALID;
+    int rc;
+    sqlite3_stmt *st = tr_store_stmt(s, ST_JOB_BY_REQUEST,
+                                     "SELECT j.job_id FROM job_request r JOIN job j ON j.id = r.job"
+                                     " WHERE r.actor = ?1 AND r.request = ?2",
+                                     &rc);
+    if (!st)
+        return rc;
+    tr_store_bind_text(st, 1, actor);
+    tr_store_bind_text(st, 2, request);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        tr_store_copy(job_id, TR_MSG_ID_SIZE, (const char *)sqlite3_column_text(st, 0));
+        rc = TR_STORE_OK;
+    } else if (step == SQLITE_DONE) {
+        rc = TR_STORE_ERR_NOT_FOUND;
+    } else {
+        rc = tr_store_sqlite_fail(s, false, step, "job by request");
+    }
+    tr_store_done(st);
+    return rc;
+}
+
+int tr_store_job_create_for(struct tr_store *s, struct tr_store_job *job, const char *actor,
+                            const char *request, const char *note, int64_t now_ms,
+                            const struct tr_store_outmsg *out, size_t n_out)
+{
     if (!s || !job || (!out && n_out))
         return TR_STORE_ERR_INVALID;
+    if (request && !tr_msg_valid_msgid(request))
+        return tr_store_fail(s, false, TR_STORE_ERR_INVALID, "bad request id");
     if (!tr_store_valid_time(now_ms))
         return tr_store_fail(s, false, TR_STORE_ERR_INVALID, "now_ms out of range");
     if (!tr_msg_valid_msgid(actor) || (note && !tr_store_valid_text(note, TR_STORE_NOTE_SIZE - 1)))
@@ -360,6 +396,21 @@ int tr_store_job_create(struct tr_store *s, struct tr_store_job *job, const char
     if (rc != TR_STORE_OK)
         goto fail;
     int64_t rowid = sqlite3_last_insert_rowid(s->db);
+    if (request) {
+        st =
+            tr_store_stmt(s, ST_JOB_REQUEST_INSERT,
+                          "INSERT INTO job_request (actor, request, job) VALUES (?1, ?2, ?3)", &rc);
+        if (!st)
+            goto fail;
+        tr_store_bind_text(st, 1, actor);
+        tr_store_bind_text(st, 2, request);
+        sqlite3_bind_int64(st, 3, rowid);
+        rc = tr_store_exec_stmt(s, false, st, "job request insert");
+        if (rc == TR_STORE_ERR_EXISTS)
+            rc = tr_store_fail(s, false, rc, "request %s made a job already", request);
+        if (rc != TR_STORE_OK)
+            goto fail;
+    }
     rc = tr_store_event_insert(s, rowid, now_ms, false, TR_JOB_NEW, TR_JOB_NEW, actor, note);
     if (rc == TR_STORE_OK)
         rc = tr_store_outbox_insert(s, out, n_out, now_ms);

@@ -104,9 +104,26 @@ static const char main_v1[] =
 static const char main_v2[] = "ALTER TABLE outbox ADD COLUMN expiry_at INTEGER;"
                               "CREATE INDEX job_state ON job(state, id);";
 
+/*
+ * v3: which console request made which job, in the job's own transaction,
+ * so a request replayed after a crash (the receive journal) or retried by
+ * a console finds its job however long ago it was made. Filled from the
+ * first event of the jobs made before ("created by ACTOR (request ID)").
+ */
+static const char main_v3[] =
+    "CREATE TABLE job_request ("
+    " actor TEXT NOT NULL, request TEXT NOT NULL,"
+    " job INTEGER NOT NULL REFERENCES job(id),"
+    " PRIMARY KEY (actor, request)) WITHOUT ROWID;"
+    "INSERT OR IGNORE INTO job_request (actor, request, job)"
+    " SELECT actor, substr(note, instr(note, '(request ') + 9,"
+    "  instr(substr(note, instr(note, '(request ') + 9), ')') - 1), job"
+    " FROM job_event WHERE from_state IS NULL AND note LIKE 'created by %(request %)%';";
+
 const struct tr_store_migration tr_store_main_migrations[] = {
     { 1, main_v1 },
     { 2, main_v2 },
+    { 3, main_v3 },
 };
 const size_t tr_store_main_n_migrations =
     sizeof(tr_store_main_migrations) / sizeof(tr_store_main_migrations[0]);

@@ -125,6 +125,59 @@ static void test_add_repeated(void)
     CHECK(add_as("rt-add-3", ADD_ARGS("Ana Ruiz-Diaz", "\"hvac\",\"rt-fix\"")) == 1);
 }
 
+/* job.create retried with the same request id after a crash, with more
+ * than a thousand jobs made since (recovery reloads the request ids of the
+ * newest thousand into memory; the receive journal may replay older ones
+ * after a crash under load): the same job, never a second one. */
+#define CREATE_ARGS                                                                                \
+    "{\"title\":\"Retry\",\"skills\":[\"rt-none\"],\"site\":{\"lat\":41.88,\"lon\":-87.63}}"
+
+static int job_count(void)
+{
+    struct tr_msg r;
+    int n = -1;
+    if (trd_request(con, "job.list", "{\"limit\":1}", &r, NULL, WAIT) == 0 &&
+        r.type == TR_MSG_RESPONSE)
+        n = (int)r.u.response.result.total;
+    tr_msg_free(&r);
+    return n;
+}
+
+static bool create_as(const char *id, char job_id[TR_MSG_ID_SIZE])
+{
+    struct tr_msg r;
+    bool ok = trd_request_id(con, id, "job.create", CREATE_ARGS, &r, WAIT) == 0 &&
+              r.type == TR_MSG_RESPONSE && r.u.response.result.job.job_id[0];
+    if (ok)
+        snprintf(job_id, TR_MSG_ID_SIZE, "%s", r.u.response.result.job.job_id);
+    tr_msg_free(&r);
+    return ok;
+}
+
+static void test_create_retried(void)
+{
+    char first[TR_MSG_ID_SIZE] = "", again[TR_MSG_ID_SIZE] = "";
+    int before = job_count();
+    CHECK(create_as("rt-create-0", first));
+    for (int i = 1; i <= 1010; i++) { /* answers not awaited: the count below is */
+        char req[400];
+        int n = snprintf(req, sizeof req,
+                         "{\"type\":\"job.create\",\"id\":\"rt-create-%d\",\"ts\":1764000000000,"
+                         "\"args\":" CREATE_ARGS "}",
+                         i);
+        CHECK(trd_console_send(con, req, (size_t)n) == 0);
+    }
+    int n = 0;
+    for (int k = 0; k < 600 && (n = job_count()) < before + 1011; k++)
+        trt_sleep_ms(100);
+    CHECK_MSG(n == before + 1011, "%d jobs, %d expected", n, before + 1011);
+    trd_kill9(&d);
+    CHECK(trd_spawn(&d) == 0);
+    CHECK(create_as("rt-create-0", again) && strcmp(first, again) == 0);
+    CHECK_MSG((n = job_count()) == before + 1011, "after the retry: %d jobs, %d expected", n,
+              before + 1011);
+}
+
 static void test_link_lost(void)
 {
     struct timespec now;
@@ -163,6 +216,7 @@ int main(int argc, char **argv)
     if (!check_failed) {
         test_jobs_today();
         test_add_repeated();
+        test_create_retried();
         test_link_lost();
         CHECK(trd_alive(&d));
     }

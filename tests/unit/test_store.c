@@ -826,9 +826,37 @@ static const char v1_sql[] =
     "1700000000000, 1700000000100, 'alice');"
     "INSERT INTO offer VALUES (1, 'old-offer', 1, 'alice', 1700000000050, 1700000030000, 1, "
     "NULL, NULL, 1700000000100);"
-    "INSERT INTO job_event VALUES (1, 1, 1700000000000, NULL, 0, 'dispatcher', NULL);"
+    "INSERT INTO job_event VALUES (1, 1, 1700000000000, NULL, 0, 'console:ops', "
+    "'created by console:ops (request r-17)');"
     "INSERT INTO outbox VALUES (1, 'truckroll/v1/job/j/status', X'7B7D', 1, 1, 1700000000100);"
     "PRAGMA user_version = 1; PRAGMA application_id = 1414679345;";
+
+/* A console request's job is found by (actor, request) however old; a
+ * second job for the same pair is refused and changes nothing. */
+static void test_job_request(void)
+{
+    struct tr_store *s = open_store("req.db");
+    if (!s)
+        return;
+    struct tr_store_job byreq = job_in("By request", "printers");
+    CHECK(tr_store_job_create_for(s, &byreq, "console:ann", "req-1", NULL, T0, NULL, 0) ==
+          TR_STORE_OK);
+    char found[TR_MSG_ID_SIZE];
+    CHECK(tr_store_job_by_request(s, "console:ann", "req-1", found) == TR_STORE_OK &&
+          strcmp(found, byreq.job.job_id) == 0);
+    CHECK(tr_store_job_by_request(s, "console:bob", "req-1", found) == TR_STORE_ERR_NOT_FOUND);
+    struct tr_store_job again = job_in("By request again", "printers");
+    CHECK(tr_store_job_create_for(s, &again, "console:ann", "req-1", NULL, T0, NULL, 0) ==
+          TR_STORE_ERR_EXISTS);
+    CHECK(tr_store_job_create_for(s, &again, "console:ann", "bad/id", NULL, T0, NULL, 0) ==
+          TR_STORE_ERR_INVALID);
+    int64_t total = 0;
+    struct tr_store_job *jl = NULL;
+    size_t nj = 0;
+    CHECK(tr_store_job_list(s, NULL, 10, 0, &jl, &nj, &total, NULL) == TR_STORE_OK && total == 1);
+    free(jl);
+    tr_store_close(s);
+}
 
 static void test_migration(void)
 {
@@ -857,6 +885,10 @@ static void test_migration(void)
     char id[TR_MSG_ID_SIZE];
     CHECK(tr_store_job_new_id(s, 946684800000LL, id) == TR_STORE_OK &&
           strcmp(id, "j-0loyw3v28-0005") > 0);
+    /* v3 filled job_request from the jobs' first events */
+    CHECK(tr_store_job_by_request(s, "console:ops", "r-17", id) == TR_STORE_OK &&
+          strcmp(id, "j-0loyw3v28-0005") == 0);
+    CHECK(tr_store_job_by_request(s, "console:ops", "r-18", id) == TR_STORE_ERR_NOT_FOUND);
     CHECK(tr_store_check(s) == TR_STORE_OK);
     tr_store_close(s);
     CHECK(query_int("v1.db", "PRAGMA user_version") == TR_STORE_SCHEMA_VERSION);
@@ -998,6 +1030,7 @@ int main(void)
     test_outbox();
     test_positions();
     test_migration();
+    test_job_request();
     test_refusals();
     test_tampered();
     test_memory();
