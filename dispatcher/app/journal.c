@@ -17,8 +17,11 @@
  * its job by request id, answers and events already applied are duplicates).
  *
  * Record: "TRJ1", body length, topic / response-topic / correlation /
- * payload lengths, an FNV-1a checksum of the body, then the body. A torn or
- * damaged tail is ignored.
+ * payload lengths, an FNV-1a checksum of the body, then the body. It is
+ * replayed a window at a time, whatever its size. A record cut short by a
+ * failed write is cut off the file at once, so later ones stay readable; a
+ * torn tail (the process killed mid-write) or a damaged record ends the
+ * replay.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,8 +33,8 @@
 #include "common/log.h"
 #include "dispatcher/app/app.h"
 
-#define MAGIC         0x314a5254u /* "TRJ1" */
-#define MAX_JOURNAL   ((uint64_t)256 << 20)
+#define MAGIC         0x314a5254u       /* "TRJ1" */
+#define READ_CHUNK    ((size_t)4 << 20) /* replayed a window at a time, whatever the size */
 #define HEADER_FIELDS 7
 
 static uint32_t fnv1a(const unsigned char *p, size_t n, uint32_t h)
@@ -81,24 +84,42 @@ void tr_journal_append(struct journal *j, struct inmsg *m)
         if (!j->failed)
             tr_log_error("receive journal %s: write failed: %s", j->path, strerror(errno));
         j->failed = true;
+        /* a part written (a full disk) would hide every later record from
+         * the replay: cut the file back to its last whole record */
+        if (w > 0 && ftruncate(j->fd, (off_t)j->bytes) != 0) {
+            tr_log_error("receive journal %s: cannot cut a torn record: %s; not journaling",
+                         j->path, strerror(errno));
+            close(j->fd);
+            j->fd = -1;
+        }
         return;
     }
     j->bytes += sizeof(h) + body;
     m->jseq = ++j->appended;
 }
 
-/* Handle every intact record of the file (main thread, before the worker). */
-static size_t replay(struct app *a, const unsigned char *data, size_t n)
+/* Handle every intact record of data[0..n) (main thread, before the
+ * worker): the bytes used; *bad when a damaged record (not just one cut at
+ * n) stopped it. */
+static size_t replay(struct app *a, const unsigned char *data, size_t n, size_t *count, bool *bad)
 {
-    size_t off = 0, count = 0;
+    size_t off = 0;
     uint32_t h[HEADER_FIELDS];
+    *bad = false;
     while (n - off >= sizeof(h)) {
         memcpy(h, data + off, sizeof(h));
         size_t body = h[1];
-        if (h[0] != MAGIC || body > n - off - sizeof(h) ||
-            (uint64_t)h[2] + h[3] + h[4] + h[5] != body || h[2] == 0 || h[2] > 65535 ||
-            fnv1a(data + off + sizeof(h), body, 2166136261u) != h[6])
+        if (h[0] != MAGIC || (uint64_t)h[2] + h[3] + h[4] + h[5] != body || h[2] == 0 ||
+            h[2] > 65535 || body > READ_CHUNK - sizeof(h)) {
+            *bad = true;
             break;
+        }
+        if (body > n - off - sizeof(h))
+            break; /* continues in the next window (or a torn tail) */
+        if (fnv1a(data + off + sizeof(h), body, 2166136261u) != h[6]) {
+            *bad = true;
+            break;
+        }
         const unsigned char *p = data + off + sizeof(h);
         char topic[65536];
         memcpy(topic, p, h[2]);
@@ -113,12 +134,43 @@ static size_t replay(struct app *a, const unsigned char *data, size_t n)
         if (im) {
             tr_worker_handle(a, im);
             free(im);
-            count++;
+            (*count)++;
         }
         off += sizeof(h) + body;
     }
-    if (off < n)
-        tr_log_warn("receive journal: %zu byte(s) of a torn or damaged tail ignored", n - off);
+    return off;
+}
+
+/* The whole file, READ_CHUNK at a time; the number of messages handled. */
+static size_t replay_file(struct app *a, int fd, const char *path)
+{
+    unsigned char *buf = malloc(READ_CHUNK);
+    size_t have = 0, count = 0;
+    off_t at = 0;
+    bool bad = false;
+    if (!buf) {
+        tr_log_error("receive journal %s: out of memory; not replayed", path);
+        return 0;
+    }
+    for (;;) {
+        ssize_t r = pread(fd, buf + have, READ_CHUNK - have, at);
+        if (r < 0) {
+            tr_log_error("receive journal %s: read failed: %s; the rest ignored", path,
+                         strerror(errno));
+            break;
+        }
+        at += r;
+        have += (size_t)r;
+        size_t used = replay(a, buf, have, &count, &bad);
+        memmove(buf, buf + used, have - used);
+        have -= used;
+        if (bad || r == 0)
+            break;
+    }
+    if (have || bad)
+        tr_log_warn("receive journal %s: a %s record ignored, and what followed it", path,
+                    bad ? "damaged" : "torn");
+    free(buf);
     return count;
 }
 
@@ -133,17 +185,9 @@ int tr_journal_open(struct app *a)
     }
     struct stat st;
     if (fstat(j->fd, &st) == 0 && st.st_size > 0) {
-        size_t n = (uint64_t)st.st_size > MAX_JOURNAL ? (size_t)MAX_JOURNAL : (size_t)st.st_size;
-        unsigned char *data = malloc(n);
-        if (data && pread(j->fd, data, n, 0) == (ssize_t)n) {
-            size_t count = replay(a, data, n);
-            tr_log_info("receive journal: %zu message(s) received before the last stop handled "
-                        "again",
-                        count);
-        } else {
-            tr_log_error("receive journal %s: cannot read it; ignored", j->path);
-        }
-        free(data);
+        size_t count = replay_file(a, j->fd, j->path);
+        tr_log_info("receive journal: %zu message(s) received before the last stop handled again",
+                    count);
     }
     if (ftruncate(j->fd, 0) != 0)
         tr_log_warn("receive journal %s: truncate failed: %s", j->path, strerror(errno));

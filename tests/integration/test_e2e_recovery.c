@@ -178,6 +178,55 @@ static void test_create_retried(void)
               before + 1011);
 }
 
+/* A journal record as truckrolld's receive journal writes it
+ * (dispatcher/app/journal.c): header, then topic and payload. */
+static uint32_t fnv1a(const char *p, size_t n, uint32_t h)
+{
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)p[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+static bool journal_put(FILE *f, const char *topic, const char *payload)
+{
+    size_t tl = strlen(topic), pl = strlen(payload);
+    uint32_t h[7] = { 0x314a5254u, (uint32_t)(tl + pl), (uint32_t)tl, 0, 0, (uint32_t)pl, 0 };
+    h[6] = fnv1a(payload, pl, fnv1a(topic, tl, 2166136261u));
+    return fwrite(h, sizeof h, 1, f) == 1 && fwrite(topic, 1, tl, f) == tl &&
+           fwrite(payload, 1, pl, f) == pl;
+}
+
+/* A receive journal bigger than the replay's 4 MiB window, left by a
+ * crash: every record in it is handled, the last one too. */
+static void test_big_journal(void)
+{
+    char path[400], req[70000], pad[60001];
+    int before = job_count();
+    trd_kill9(&d);
+    snprintf(path, sizeof path, "%s-recv", d.db);
+    FILE *f = fopen(path, "ab");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    memset(pad, 'x', sizeof pad - 1);
+    pad[sizeof pad - 1] = '\0';
+    for (int i = 0; i < 90; i++) { /* ~5.4 MB: 89 over-long (refused) requests, then a good one */
+        snprintf(req, sizeof req,
+                 "{\"type\":\"job.create\",\"id\":\"rt-journal-%d\",\"ts\":1764000000000,"
+                 "\"args\":{\"title\":\"Journal\",\"skills\":[\"rt-none\"],"
+                 "\"site\":{\"lat\":41.88,\"lon\":-87.63},\"description\":\"%.*s\"}}",
+                 i, i == 89 ? 10 : 60000, pad);
+        CHECK(journal_put(f, "truckroll/v1/dispatcher/req", req));
+    }
+    CHECK(fclose(f) == 0);
+    CHECK(trd_spawn(&d) == 0);
+    CHECK(trd_log_count(&d, "90 message(s) received before the last stop handled again") == 1);
+    CHECK_MSG(job_count() == before + 1, "the last record's job: %d jobs, %d expected", job_count(),
+              before + 1);
+}
+
 static void test_link_lost(void)
 {
     struct timespec now;
@@ -217,6 +266,7 @@ int main(int argc, char **argv)
         test_jobs_today();
         test_add_repeated();
         test_create_retried();
+        test_big_journal();
         test_link_lost();
         CHECK(trd_alive(&d));
     }
