@@ -461,8 +461,15 @@ int tr_config_load_args(struct tr_config *cfg, int *argc, char **argv, char *err
                 name[nlen] = '\0';
                 o = tr_config_find(cfg, name, &idx);
             }
-            if (!o && !memchr(a + 2, '.', nlen)) {
-                /* The program's own flag. */
+            bool name_like = nlen > 0;
+            for (size_t k = 0; k < nlen && name_like; k++) {
+                char ch = a[2 + k];
+                name_like = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                            (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '-';
+            }
+            if (!o && (!name_like || !memchr(a + 2, '.', nlen))) {
+                /* The program's own flag, or a value of one that starts with
+                 * "--" ("--see 5.2" is no setting name). */
                 if (apply)
                     argv[keep++] = argv[i];
                 continue;

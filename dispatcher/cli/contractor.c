@@ -313,7 +313,7 @@ int tr_cli_contractor_query(struct tr_cli *c, struct tr_contractor_query *q)
         q->total = r->total;
         if (r->n_contractors == 0 || q->r.offset + q->shown >= q->total)
             break;
-        if (q->shown > 1000000 - 1000)
+        if (q->r.offset + q->shown > 1000000)
             break; /* the contract's offset limit */
     }
     return rc;

@@ -248,8 +248,8 @@ static int job_list(int argc, char **argv)
         const struct tr_result *r = &pages[np++].msg.u.response.result;
         shown += (long long)r->n_jobs;
         total = r->total;
-        if (r->n_jobs == 0 || o.q.offset + shown >= total)
-            break;
+        if (r->n_jobs == 0 || o.q.offset + shown >= total || o.q.offset + shown > 1000000)
+            break; /* the end, or the contract's offset limit */
     }
     if (rc == TR_CLI_OK && tr_cli_json(c)) {
         rc = tr_cli_print_results(c, pages, np, "jobs");

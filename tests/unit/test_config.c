@@ -239,6 +239,18 @@ static void test_file_env_cli(void)
     CHECK(s.broker_port == 3001);
     tr_config_free(cfg);
 
+    /* A program flag's value that starts with "--" and has a dot in it is
+     * no setting (only a-z A-Z 0-9 _ . - make a name); a typo still is */
+    struct tr_config *c3 = make(&s);
+    char *argv3[] = { "prog", "--note", "--see 5.2", NULL };
+    char *argv4[] = { "prog", "--note", "x", "--brokr.port=1", NULL };
+    argc = 3;
+    CHECK(tr_config_load_args(c3, &argc, argv3, err, sizeof err) == TR_CONFIG_OK && argc == 3 &&
+          strcmp(argv3[2], "--see 5.2") == 0);
+    argc = 4;
+    CHECK(tr_config_load_args(c3, &argc, argv4, err, sizeof err) == TR_CONFIG_EUNKNOWN);
+    tr_config_free(c3);
+
     /* Same layers in reverse call order: same result. */
     struct tr_config *c2 = make(&s);
     char *argv2[] = { "prog", "--broker.port", "2002", NULL };
