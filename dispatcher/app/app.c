@@ -78,7 +78,6 @@ static int open_parts(struct app *a)
     }
     if (tr_agents_new((size_t)a->set.max_senders, &a->senders) != TR_AGENTS_OK ||
         tr_lru_new((size_t)a->set.request_cache, (size_t)64 << 20, &a->answers) != TR_LRU_OK ||
-        tr_lru_new(100000, (size_t)16 << 20, &a->created) != TR_LRU_OK ||
         tr_shifts_new(&a->shifts) != 0 || tr_publisher_new(a, &a->pub) != 0 ||
         tr_fleetfeed_new(&a->ff) != 0 || tr_ingest_init(&a->in, (size_t)a->set.ingest_queue) != 0) {
         tr_log_error("out of memory");
@@ -207,7 +206,6 @@ void tr_app_stop(struct app *a)
     tr_fleetfeed_free(a->ff);
     a->ff = NULL;
     tr_shifts_free(a->shifts);
-    tr_lru_free(a->created);
     tr_lru_free(a->answers);
     tr_agents_free(a->senders);
     tr_boundaries_free(a->geo);
@@ -216,7 +214,7 @@ void tr_app_stop(struct app *a)
     tr_store_close(a->store);
     a->pub = NULL;
     a->shifts = NULL;
-    a->created = a->answers = NULL;
+    a->answers = NULL;
     a->senders = NULL;
     a->geo = NULL;
     a->tz = NULL;

@@ -230,7 +230,6 @@ struct app {
     struct tr_geo_boundaries *geo; /* NULL: no region tagging */
     struct tr_agents *senders;
     struct tr_lru *answers; /* "user\nrequest id" -> encoded answer */
-    struct tr_lru *created; /* "user\nrequest id" -> job id */
     struct publisher *pub;
     struct shifts *shifts;
     struct poswriter *pw;

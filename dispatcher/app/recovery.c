@@ -11,17 +11,15 @@
  * stored: the agents' retained presence arrives when the dispatcher
  * subscribes, and timers wait recovery.grace_ms for it.
  * Also restored: the (agent, boot, seq) high-water marks (position dedupe),
- * each contractor's jobs today (offers accepted on their local today: the
- * fairness tie-break) and which recent job.create request made which job
- * (request retries).
+ * and each contractor's jobs today (offers accepted on their local today:
+ * the fairness tie-break). Which job.create request made which job needs no
+ * restoring: the store answers it (tr_store_job_by_request).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
 #include "dispatcher/app/app.h"
-
-#define CREATED_SCAN 1000
 
 struct open_jobs {
     struct tr_store_job *j;
@@ -176,42 +174,6 @@ static int on_open_job(void *ctx, const struct tr_store_job *j)
     return 0;
 }
 
-/* "created by console:alice (request r-17)" -> "r-17" */
-static bool request_of(const char *note, char out[TR_MSG_ID_SIZE])
-{
-    const char *p = strstr(note, "(request ");
-    if (!p)
-        return false;
-    p += strlen("(request ");
-    const char *e = strchr(p, ')');
-    if (!e || e == p || (size_t)(e - p) >= TR_MSG_ID_SIZE)
-        return false;
-    memcpy(out, p, (size_t)(e - p));
-    out[e - p] = '\0';
-    return tr_msg_valid_msgid(out);
-}
-
-static void rebuild_created(struct app *a)
-{
-    struct tr_store_job *jobs = NULL;
-    size_t n = 0;
-    if (tr_store_job_list(a->store, NULL, CREATED_SCAN, 0, &jobs, &n, NULL, NULL) != TR_STORE_OK)
-        return;
-    /* oldest first, so the LRU keeps the newest */
-    for (size_t i = n; i-- > 0;) {
-        struct tr_store_event *ev = NULL;
-        size_t ne = 0;
-        char req[TR_MSG_ID_SIZE], key[TR_MSG_ID_SIZE * 2 + 16];
-        if (tr_store_job_events(a->store, jobs[i].job.job_id, 1, &ev, &ne) == TR_STORE_OK &&
-            ne == 1 && request_of(ev[0].note, req)) {
-            snprintf(key, sizeof(key), "%s\n%s", ev[0].actor, req);
-            tr_lru_put(a->created, key, jobs[i].job.job_id, strlen(jobs[i].job.job_id) + 1);
-        }
-        free(ev);
-    }
-    free(jobs);
-}
-
 int tr_recovery_run(struct app *a, int64_t now_ms)
 {
     size_t bad = 0;
@@ -249,7 +211,6 @@ int tr_recovery_run(struct app *a, int64_t now_ms)
                          tr_msg_job_state_name(o.j[i].job.state), tr_engine_strerror(r));
     }
     free(o.j);
-    rebuild_created(a);
     int64_t outbox = 0;
     (void)tr_store_outbox_count(a->store, &outbox);
     struct tr_engine_stats st;

@@ -243,19 +243,10 @@ static void job_create(struct req *r)
     struct app *a = r->a;
     const struct tr_req_job_create *c = &r->msg->u.job_create;
     struct tr_store_job j;
-    size_t len = 0;
-    const char *known = r->key[0] ? tr_lru_get(a->created, r->key, &len) : NULL;
-    if (known) {
-        respond_job(r, known); /* a retry: the job exists */
-        return;
-    }
-    /* not among the recent ones: the store knows every request's job (a
-     * request replayed from the receive journal after a crash, or a retry
-     * of an old one) */
+    /* a retry, or a request replayed from the receive journal after a
+     * crash: the store knows every request's job, however old */
     char made[TR_MSG_ID_SIZE];
     if (tr_store_job_by_request(a->store, r->actor, r->msg->id, made) == TR_STORE_OK) {
-        if (r->key[0])
-            tr_lru_put(a->created, r->key, made, strlen(made) + 1);
         respond_job(r, made);
         return;
     }
@@ -308,8 +299,6 @@ static void job_create(struct req *r)
         return;
     }
     atomic_fetch_add(&a->n.jobs_created, 1);
-    if (r->key[0])
-        tr_lru_put(a->created, r->key, j.job.job_id, strlen(j.job.job_id) + 1);
     tr_story_created(&j, r->actor);
     rc = tr_engine_job_create(a->eng, j.job.job_id, &j.job.spec, &j.job.site,
                               j.has_max_radius_km ? j.max_radius_km : 0.0, r->now_ms);

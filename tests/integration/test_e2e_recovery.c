@@ -126,9 +126,9 @@ static void test_add_repeated(void)
 }
 
 /* job.create retried with the same request id after a crash, with more
- * than a thousand jobs made since (recovery reloads the request ids of the
- * newest thousand into memory; the receive journal may replay older ones
- * after a crash under load): the same job, never a second one. */
+ * than a thousand jobs made since (recovery once kept only the newest
+ * thousand request ids, in memory; the receive journal may replay older
+ * ones after a crash under load): the same job, never a second one. */
 #define CREATE_ARGS                                                                                \
     "{\"title\":\"Retry\",\"skills\":[\"rt-none\"],\"site\":{\"lat\":41.88,\"lon\":-87.63}}"
 
