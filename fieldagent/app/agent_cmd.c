@@ -86,9 +86,8 @@ static void put_report(struct agent *a, const struct tr_geo_report *r, const str
     struct tr_fix f = { .t = r->t_ms, .lat = r->lat, .lon = r->lon, .mode = raw->mode };
     int rc;
 
-    if (r->t_ms <= a->last_report_t && a->last_report_t - r->t_ms <= TR_POLICY_CLOCK_BACK_MS)
-        return; /* that fix was reported already (further back: a receiver clock
-                   correction the policy started afresh from, tr_policy_on_fix) */
+    if (tr_policy_reported_already(r->t_ms, a->last_report_t))
+        return; /* that fix was reported already */
     f.seq = a->seq + 1;
     if (f.mode < 2 || f.mode > 3)
         f.mode = 2;

@@ -215,6 +215,11 @@ enum tr_report_reason tr_policy_on_tick(struct tr_policy *p, int64_t now_ms,
     return TR_REPORT_NONE;
 }
 
+bool tr_policy_reported_already(int64_t t_ms, int64_t last_ms)
+{
+    return t_ms <= last_ms && last_ms - t_ms <= TR_POLICY_CLOCK_BACK_MS;
+}
+
 void tr_policy_params_time_scale(struct tr_policy_params *pp, double factor)
 {
     if (!pp || !isfinite(factor) || factor <= 0.0)

@@ -191,6 +191,10 @@ struct tr_policy {
  * 1000 ms, fix gap 10 s, velocity gap 30 s, outliers above 70 m/s, aim 0 s,
  * stop at 0.3 x a reported speed of 3 m/s or more, all features. */
 void tr_policy_params_default(struct tr_policy_params *pp);
+/* Whether a report dated t_ms repeats one already sent (the last one sent
+ * dated last_ms): not later, and not a clock correction's fresh start
+ * (more than TR_POLICY_CLOCK_BACK_MS before it, see above). */
+bool tr_policy_reported_already(int64_t t_ms, int64_t last_ms);
 /* For a world that runs factor (> 0) times faster than the clock, as a
  * replay sped up by factor does: every duration (intervals, heartbeats,
  * latency, fix and velocity gaps, aim) divided by it and every speed limit

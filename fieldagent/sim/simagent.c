@@ -236,8 +236,8 @@ static void put_report(struct tr_sim_agent *a, const struct tr_geo_report *r,
                        const struct tr_fix *raw)
 {
     struct tr_fix f = { .t = r->t_ms, .lat = r->lat, .lon = r->lon, .mode = 3 };
-    if (r->t_ms <= a->last_report_t && a->last_report_t - r->t_ms <= TR_POLICY_CLOCK_BACK_MS)
-        return; /* reported already (further back: a clock correction, tr_policy_on_fix) */
+    if (tr_policy_reported_already(r->t_ms, a->last_report_t))
+        return;
     f.seq = a->seq + 1;
     if (raw->t == r->t_ms && raw->has_acc) {
         f.has_acc = true;

@@ -214,6 +214,9 @@ static void test_clock_back(void)
         turned += tr_policy_on_fix(&r.p, &f, TR_MODE_EN_ROUTE, f.t, NULL) != TR_REPORT_NONE;
     }
     CHECK_MSG(turned > 0, "no report in 10 s of turning after the clock correction");
+    /* the agent's check before storing a report */
+    CHECK(tr_policy_reported_already(T0, T0) && tr_policy_reported_already(T0 - 2000, T0));
+    CHECK(!tr_policy_reported_already(T0 + 1, T0) && !tr_policy_reported_already(T0 - 2001, T0));
 }
 
 static void test_straight_line(bool with_velocity)
