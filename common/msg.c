@@ -100,9 +100,10 @@ static int decode_root(const cJSON *root, enum tr_msg_type expected, struct tr_m
     /* A request refused before its reply_to was reached (bad args): keep a
      * well-formed reply_to too, so an MQTT 3.1.1 console, which has no
      * response topic, hears the error. Never one that is itself refused. */
+    if (rc == TR_MSG_OK || out->has_reply_to || strncmp(err->field, "reply_to", 8) == 0)
+        return rc;
     const cJSON *rt = cJSON_GetObjectItemCaseSensitive(root, "reply_to");
-    if (rc != TR_MSG_OK && !out->has_reply_to && strncmp(err->field, "reply_to", 8) != 0 &&
-        cJSON_IsString(rt) && strlen(rt->valuestring) < sizeof out->reply_to &&
+    if (cJSON_IsString(rt) && strlen(rt->valuestring) < sizeof out->reply_to &&
         tr_msgc_pattern_ok(TR_P_REPLY_TO, rt->valuestring, strlen(rt->valuestring))) {
         strcpy(out->reply_to, rt->valuestring);
         out->has_reply_to = true;
